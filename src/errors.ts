@@ -1,0 +1,29 @@
+/**
+ * Every failure the tool reports carries a kind; the CLI turns the kind into a
+ * documented exit code (src/commands/exit-codes.ts). Messages are one line,
+ * name the problem and what to do, and never contain a PIN.
+ */
+export type ErrorKind =
+  | 'usage' // bad command line
+  | 'no-device' // no key attached, or the selected one does not exist
+  | 'transport' // I/O failed, device vanished, no reply in time, malformed reply
+  | 'unsupported' // the key cannot do what was asked
+  | 'pin-invalid' // wrong PIN
+  | 'pin-blocked' // PIN blocked, or PIN auth blocked until a power cycle
+  | 'pin-policy' // PIN too short/long, below minimum, forcePINChange
+  | 'pin-required' // the operation needs a PIN (or UV) and none was given / set
+  | 'presence' // user presence denied or timed out
+  | 'cancelled' // cancelled by the user (Ctrl-C) or CTAPHID_CANCEL
+  | 'not-confirmed' // the key did not read back the state that was asked for
+  | 'key-error'; // any other error status from the key
+
+export class Fido2Error extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'Fido2Error';
+  }
+}
