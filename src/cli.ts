@@ -1,17 +1,120 @@
-// placeholder replaced by the CLI work; the sim command is wired so the virtual key can be served
-import { Command } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { Fido2Error } from './errors.js';
+import { exitCodeFor } from './commands/exit-codes.js';
+import { rewriteLegacyArgs } from './commands/compat.js';
+import type { GlobalOptions } from './commands/global-options.js';
+import { VERSION } from './version.js';
 
-const program = new Command('fido2-manage');
-program
-  .command('sim')
-  .option('--listen <hostport>', 'address to listen on', '127.0.0.1:35962')
-  .option('--profile <name>', 'fido-2.1 | fido-2.1-pre | fido-2.0 | u2f-only', 'fido-2.1')
-  .option('--uv', 'simulate a built-in fingerprint sensor')
-  .option('--state <file>', 'keep the key state in this file')
-  .option('--reset-window <seconds>', 'accept reset only this long after power-up')
-  .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
-  .action(async (opts) => {
-    const { runSim } = await import('./commands/sim.js');
-    await runSim(opts);
-  });
-await program.parseAsync(process.argv);
+/**
+ * The command line. Each command's module is imported only when that command
+ * runs, so `--version` and `--help` stay fast and node-hid loads only for HID.
+ */
+export function buildProgram(): Command {
+  const program = new Command('fido2-manage')
+    .description('Manage FIDO2 security keys: PIN, always-UV, minimum PIN length, over USB HID (CTAP 2.x).')
+    .version(VERSION, '--version', 'print the version')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('-d, --device <selector>', 'key to use: index from `list`, HID path, tcp:HOST:PORT, or sim')
+    .option('--timeout <seconds>', 'give up on a key that does not answer within this time', '30')
+    .option('-v, --verbose', 'trace CTAPHID traffic to stderr (never PINs or PIN-derived values)')
+    .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
+    .option('--uv', 'use built-in user verification (fingerprint) instead of the PIN')
+    .option('--pin-file <path>', 'read the PIN from the first line of this file')
+    .option('--pin-env <var>', 'read the PIN from this environment variable')
+    .option('--pin-stdin', 'read the PIN from the first line of standard input')
+    .addOption(new Option('--pin <pin>', 'the PIN on the command line (visible to other users; prefer FIDO2_PIN)'))
+    .option('--new-pin-file <path>', 'read the new PIN from the first line of this file')
+    .option('--new-pin-env <var>', 'read the new PIN from this environment variable')
+    .option('--new-pin-stdin', 'read the new PIN from standard input (second line when --pin-stdin is also given)')
+    .addOption(new Option('--new-pin <pin>', 'the new PIN on the command line (visible to other users; prefer FIDO2_NEW_PIN)'))
+    .showHelpAfterError('(run `fido2-manage --help` for usage)')
+    .exitOverride();
+
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+  program
+    .command('list')
+    .description('list the FIDO security keys attached over USB')
+    .action(async (_o, cmd: Command) => (await import('./commands/list.js')).runList(globals(cmd)));
+  program
+    .command('info')
+    .description('show what the key supports and how it is set (getInfo, PIN retries)')
+    .action(async (_o, cmd: Command) => (await import('./commands/info.js')).runInfo(globals(cmd)));
+  program
+    .command('retries')
+    .description('show PIN and UV retries left and whether a power cycle is needed')
+    .action(async (_o, cmd: Command) => (await import('./commands/retries.js')).runRetries(globals(cmd)));
+  program
+    .command('set-pin')
+    .description('set a PIN on a key that has none')
+    .action(async (_o, cmd: Command) => (await import('./commands/set-pin.js')).runSetPin(globals(cmd)));
+  program
+    .command('change-pin')
+    .description('change the PIN (the current one is needed)')
+    .action(async (_o, cmd: Command) => (await import('./commands/change-pin.js')).runChangePin(globals(cmd)));
+  program
+    .command('verify-pin')
+    .description('check a PIN without changing anything')
+    .action(async (_o, cmd: Command) => (await import('./commands/verify-pin.js')).runVerifyPin(globals(cmd)));
+  program
+    .command('uvs')
+    .description('turn always-UV on: the key asks for PIN or fingerprint on every operation')
+    .action(async (_o, cmd: Command) => (await import('./commands/always-uv.js')).runAlwaysUv(true, globals(cmd)));
+  program
+    .command('uvd')
+    .description('turn always-UV off: the key asks for PIN only when the site requires it')
+    .action(async (_o, cmd: Command) => (await import('./commands/always-uv.js')).runAlwaysUv(false, globals(cmd)));
+  program
+    .command('min-pin-length')
+    .description('raise the minimum PIN length (it can never be lowered except by reset)')
+    .argument('<length>', 'new minimum, 4 to 63')
+    .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
+    .option('--force-change', 'also require a PIN change before the next use')
+    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
+      (await import('./commands/min-pin-length.js')).runMinPinLength(length, o, globals(cmd)),
+    );
+  program
+    .command('force-pin-change')
+    .description('require a new PIN before the key can be used again')
+    .action(async (_o, cmd: Command) => (await import('./commands/force-pin-change.js')).runForcePinChange(globals(cmd)));
+  program
+    .command('enable-enterprise-attestation')
+    .description('enable enterprise attestation (authenticatorConfig 0x01)')
+    .action(async (_o, cmd: Command) => (await import('./commands/enterprise-attestation.js')).runEnableEnterpriseAttestation(globals(cmd)));
+  program
+    .command('sim')
+    .description('serve the built-in virtual key over TCP (pico-keys framing)')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:35962')
+    .option('--profile <name>', 'fido-2.1 | fido-2.1-pre | fido-2.0 | u2f-only', 'fido-2.1')
+    .option('--uv', 'simulate a built-in fingerprint sensor')
+    .option('--state <file>', 'keep the key state in this file across runs')
+    .option('--reset-window <seconds>', 'accept reset only this many seconds after power-up')
+    .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
+    .action(async (o: Record<string, string | boolean | undefined>) => (await import('./commands/sim.js')).runSim(o));
+  return program;
+}
+
+function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message: string } {
+  if (e instanceof Fido2Error) return { kind: e.kind, message: e.message };
+  return { kind: 'internal', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}. Please report it with the output of --verbose.` };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = rewriteLegacyArgs(argv);
+  const program = buildProgram();
+  const json = args.includes('--json');
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return exitCodeFor('usage');
+    }
+    const { kind, message } = errorLine(e);
+    const code = exitCodeFor(kind);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind, exitCode: code, message } }, null, 2)}\n`);
+    process.stderr.write(`fido2-manage: ${message}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,71 @@
+import { ClientPin, type PinUvAuthToken } from '../ctap/client-pin.js';
+import type { AuthenticatorInfo } from '../ctap/get-info.js';
+import { CtapError } from '../ctap/errors.js';
+import { Fido2Error } from '../errors.js';
+import { type GlobalOptions, pinProtocol } from './global-options.js';
+import { explain } from './explain.js';
+import { type PinIo, readPin } from './pin-input.js';
+import type { Session } from './session.js';
+
+export function clientPinFor(s: Session, info: AuthenticatorInfo, g: GlobalOptions): ClientPin {
+  if (info.options.clientPin === undefined) {
+    throw new Fido2Error('unsupported', `This key has no PIN support (versions: ${info.versions.join(', ')}).`);
+  }
+  return new ClientPin(s.ctap, info, { protocol: pinProtocol(g) });
+}
+
+/** True when the key is protected by a PIN or by built-in UV, so changes need a token (CTAP 2.1 §6.11.1). */
+export function isProtected(info: AuthenticatorInfo): boolean {
+  return info.options.clientPin === true || info.options.uv === true;
+}
+
+/**
+ * One pinUvAuthToken with exactly the permissions asked, by PIN or (with --uv)
+ * by built-in UV. A wrong PIN is never retried: the retries left are read back
+ * (getPINRetries needs no PIN) and reported.
+ */
+export async function obtainToken(
+  s: Session,
+  info: AuthenticatorInfo,
+  g: GlobalOptions,
+  io: PinIo,
+  permissions: number,
+  cp: ClientPin = clientPinFor(s, info, g),
+): Promise<PinUvAuthToken> {
+  if (g.uv) {
+    if (info.options.uv !== true) {
+      throw new Fido2Error('unsupported', 'This key has no built-in user verification set up (option uv); use the PIN instead of --uv.');
+    }
+    notice2();
+    try {
+      return await cp.getUvToken(permissions);
+    } catch (e) {
+      throw explain(e);
+    }
+  }
+  if (info.options.clientPin !== true) {
+    throw new Fido2Error('pin-required', 'This needs a PIN and none is set on the key; set one first with `fido2-manage set-pin`.');
+  }
+  if (info.forcePinChange === true) {
+    throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
+  }
+  const pin = await readPin('current', g, io);
+  try {
+    return await cp.getPinToken(pin, permissions);
+  } catch (e) {
+    throw await explainWithRetries(e, cp, info);
+  }
+}
+
+function notice2(): void {
+  process.stderr.write('Verify with your fingerprint on the key...\n');
+}
+
+/** Adds the retries left to a wrong-PIN error; a failure to read them leaves the message without it. */
+export async function explainWithRetries(e: unknown, cp: ClientPin, info: AuthenticatorInfo): Promise<unknown> {
+  if (e instanceof CtapError && e.status === 0x31) {
+    const retries = await cp.getPinRetries().then((r) => r.retries, () => undefined);
+    return explain(e, { retries, minPinLength: info.minPinLength });
+  }
+  return explain(e, { minPinLength: info.minPinLength });
+}

@@ -1,0 +1,27 @@
+import { Fido2Error } from '../errors.js';
+import type { PinSourceOptions } from './pin-input.js';
+
+/** Options every command accepts (commander hands them over merged with the command's own). */
+export interface GlobalOptions extends PinSourceOptions {
+  json?: boolean;
+  device?: string;
+  timeout?: string;
+  verbose?: boolean;
+  pinProtocol?: string;
+  uv?: boolean;
+}
+
+export function timeoutMs(g: GlobalOptions): number {
+  if (g.timeout === undefined) return 30_000;
+  const s = Number(g.timeout);
+  if (!Number.isFinite(s) || s <= 0 || s > 3600) {
+    throw new Fido2Error('usage', `--timeout takes seconds between 0 and 3600, not "${g.timeout}".`);
+  }
+  return Math.round(s * 1000);
+}
+
+export function pinProtocol(g: GlobalOptions): 1 | 2 | undefined {
+  if (g.pinProtocol === undefined) return undefined;
+  if (g.pinProtocol === '1' || g.pinProtocol === '2') return Number(g.pinProtocol) as 1 | 2;
+  throw new Fido2Error('usage', `--pin-protocol takes 1 or 2, not "${g.pinProtocol}".`);
+}

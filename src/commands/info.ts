@@ -1,0 +1,72 @@
+import { type AuthenticatorInfo, infoToJson } from '../ctap/get-info.js';
+import { ClientPin } from '../ctap/client-pin.js';
+import { CtapError } from '../ctap/errors.js';
+import type { GlobalOptions } from './global-options.js';
+import { describeOption } from './option-meanings.js';
+import { printJson, printLine } from './output.js';
+import { withSession } from './session.js';
+
+interface Retries {
+  pinRetries?: number;
+  powerCycleRequired?: boolean;
+  uvRetries?: number;
+}
+
+export async function runInfo(g: GlobalOptions): Promise<void> {
+  await withSession(g, async (s) => {
+    const ctaphid = {
+      protocolVersion: s.device.version.protocol,
+      deviceVersion: `${s.device.version.major}.${s.device.version.minor}.${s.device.version.build}`,
+      capabilities: s.device.capabilities,
+    };
+    const info = s.device.capabilities.cbor ? await getInfoOrU2f(s.ctap) : undefined;
+    if (info === undefined) {
+      if (g.json) return printJson({ device: s.label, ctaphid, ctap2: false, u2fOnly: true });
+      printLine(`Device: ${s.label}`);
+      printLine('This key speaks only U2F (CTAP1): it has no PIN, always-UV or other CTAP2 settings to manage.');
+      return;
+    }
+    const retries = await readRetries(s.ctap, info);
+    if (g.json) return printJson({ device: s.label, ctaphid, ctap2: true, info: infoToJson(info), ...retries });
+    printText(s.label, info, retries);
+  });
+}
+
+async function getInfoOrU2f(ctap: { getInfo(): Promise<AuthenticatorInfo> }): Promise<AuthenticatorInfo | undefined> {
+  try {
+    return await ctap.getInfo();
+  } catch (e) {
+    if (e instanceof CtapError && e.status === 0x01) return undefined; // CTAP1_ERR_INVALID_COMMAND: no CTAP2
+    throw e;
+  }
+}
+
+async function readRetries(ctap: ConstructorParameters<typeof ClientPin>[0], info: AuthenticatorInfo): Promise<Retries> {
+  if (info.options.clientPin === undefined) return {};
+  const cp = new ClientPin(ctap, info);
+  const pin = await cp.getPinRetries();
+  const out: Retries = { pinRetries: pin.retries };
+  if (pin.powerCycleState !== undefined) out.powerCycleRequired = pin.powerCycleState;
+  if (info.options.uv !== undefined) out.uvRetries = await cp.getUvRetries();
+  return out;
+}
+
+function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
+  const line = (k: string, v: unknown) => printLine(`${k.padEnd(26)}${String(v)}`);
+  line('Device:', label);
+  line('Versions:', info.versions.join(', '));
+  line('AAGUID:', info.aaguid);
+  if (info.firmwareVersion !== undefined) line('Firmware version:', info.firmwareVersion);
+  line('PIN set:', info.options.clientPin === undefined ? 'no PIN support' : info.options.clientPin ? 'yes' : 'no');
+  if (r.pinRetries !== undefined) line('PIN retries:', r.pinRetries + (r.powerCycleRequired ? ' (unplug and replug the key before the next try)' : ''));
+  if (r.uvRetries !== undefined) line('UV retries:', r.uvRetries);
+  if (info.pinUvAuthProtocols) line('PIN/UV auth protocols:', info.pinUvAuthProtocols.join(', '));
+  line('Minimum PIN length:', info.minPinLength ?? 4);
+  if (info.forcePinChange !== undefined) line('Force PIN change:', info.forcePinChange ? 'yes (run change-pin before anything else)' : 'no');
+  if (info.maxMsgSize !== undefined) line('Max message size:', `${info.maxMsgSize} bytes`);
+  if (info.remainingDiscoverableCredentials !== undefined) line('Free passkey slots:', info.remainingDiscoverableCredentials);
+  if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));
+  if (info.transports?.length) line('Transports:', info.transports.join(', '));
+  printLine('Options:');
+  for (const [name, value] of Object.entries(info.options)) printLine(`  ${describeOption(name, value)}`);
+}

@@ -1,0 +1,55 @@
+import { Fido2Error } from '../errors.js';
+import { configStep, openConfig, requireConfig } from './config-support.js';
+import type { GlobalOptions } from './global-options.js';
+import { report } from './output.js';
+import { type PinIo, processPinIo } from './pin-input.js';
+import { withSession } from './session.js';
+
+export interface MinPinLengthOptions {
+  rpId?: string[];
+  forceChange?: boolean;
+}
+
+export function parseLength(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 4 || n > 63) {
+    throw new Fido2Error('usage', `The minimum PIN length must be a whole number from 4 to 63, not "${text}".`);
+  }
+  return n;
+}
+
+/** setMinPINLength (CTAP 2.1 §6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
+export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
+  const length = parseLength(lengthText);
+  await withSession(g, async (s) => {
+    const info = await s.ctap.getInfo();
+    requireConfig(info, 'Setting the minimum PIN length');
+    if (info.options.setMinPINLength !== true) {
+      throw new Fido2Error('unsupported', 'Setting the minimum PIN length is not supported by this key (option setMinPINLength is off).');
+    }
+    const current = info.minPinLength ?? 4;
+    if (length < current) {
+      throw new Fido2Error('pin-policy', `The key's minimum PIN length is ${current} and can only be raised; nothing was changed.`);
+    }
+    const rpIds = o.rpId ?? [];
+    const maxRpIds = info.maxRpIdsForSetMinPinLength ?? 0;
+    if (rpIds.length > maxRpIds) {
+      throw new Fido2Error('usage', `This key accepts at most ${maxRpIds} --rp-id values for the minimum PIN length, not ${rpIds.length}.`);
+    }
+    const config = await openConfig(s, info, g, io);
+    await configStep(
+      () => config.setMinPinLength({ newMinPinLength: length, minPinLengthRpIds: rpIds.length ? rpIds : undefined, forceChangePin: o.forceChange || undefined }),
+      info,
+    );
+    const after = await s.ctap.getInfo();
+    if ((after.minPinLength ?? 4) !== length || (o.forceChange && after.forcePinChange !== true)) {
+      throw new Fido2Error('not-confirmed', `The key accepted the change but reports minimum PIN length ${after.minPinLength ?? 4}${o.forceChange ? ` and force PIN change ${after.forcePinChange ? 'on' : 'off'}` : ''}.`);
+    }
+    const forced = after.forcePinChange === true;
+    report(
+      g.json,
+      { device: s.label, minPinLength: length, forcePinChange: forced },
+      `Minimum PIN length is now ${length}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
+    );
+  });
+}

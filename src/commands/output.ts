@@ -1,0 +1,19 @@
+/** Stable JSON on stdout: two-space indent, one document per command. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Progress and prompts go to stderr so stdout stays parseable. */
+export function notice(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Prints a command's result: the object as JSON, or the sentence for people. */
+export function report(json: boolean | undefined, result: Record<string, unknown>, text: string): void {
+  if (json) printJson({ ok: true, ...result });
+  else printLine(text);
+}

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { Fido2Error } from '../errors.js';
+import { hiddenPrompt } from './hidden-prompt.js';
+
+/** Every way a PIN can reach the tool, for the current PIN and for the new one. */
+export interface PinSourceOptions {
+  pin?: string;
+  pinFile?: string;
+  pinEnv?: string;
+  pinStdin?: boolean;
+  newPin?: string;
+  newPinFile?: string;
+  newPinEnv?: string;
+  newPinStdin?: boolean;
+}
+
+/** The outside world the PIN readers touch, injectable so tests need no terminal. */
+export interface PinIo {
+  env: NodeJS.ProcessEnv;
+  isTty: boolean;
+  readStdin(): Promise<string>;
+  prompt(question: string): Promise<string>;
+  warn(line: string): void;
+}
+
+export function processPinIo(): PinIo {
+  let stdin: Promise<string> | undefined;
+  return {
+    env: process.env,
+    isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    readStdin: () => (stdin ??= readAll(process.stdin)),
+    prompt: (q) => hiddenPrompt(q),
+    warn: (line) => process.stderr.write(`warning: ${line}\n`),
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+type Which = 'current' | 'new';
+
+interface Source {
+  file?: string;
+  envName?: string;
+  defaultEnv: string;
+  stdin?: boolean;
+  stdinLine: number;
+  arg?: string;
+  argFlag: string;
+}
+
+function sourceFor(which: Which, o: PinSourceOptions): Source {
+  if (which === 'current') {
+    return { file: o.pinFile, envName: o.pinEnv, defaultEnv: 'FIDO2_PIN', stdin: o.pinStdin, stdinLine: 0, arg: o.pin, argFlag: '--pin' };
+  }
+  // When both PINs come on stdin, the current one is the first line and the new one the second.
+  return {
+    file: o.newPinFile,
+    envName: o.newPinEnv,
+    defaultEnv: 'FIDO2_NEW_PIN',
+    stdin: o.newPinStdin,
+    stdinLine: o.pinStdin ? 1 : 0,
+    arg: o.newPin,
+    argFlag: '--new-pin',
+  };
+}
+
+function nonEmpty(value: string, where: string): string {
+  if (value === '') throw new Fido2Error('usage', `The PIN from ${where} is empty; put the PIN there or choose another PIN source.`);
+  return value;
+}
+
+/** The PIN from the first non-interactive source given, first match wins; undefined when none was given. */
+export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinIo): Promise<string | undefined> {
+  const s = sourceFor(which, o);
+  if (s.file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(s.file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new Fido2Error('usage', `Cannot read the PIN file ${s.file} (${code}); check the path and its permissions.`);
+    }
+    return nonEmpty(text.split(/\r?\n/)[0] ?? '', `the file ${s.file}`);
+  }
+  if (s.envName !== undefined) {
+    const v = io.env[s.envName];
+    if (v === undefined) throw new Fido2Error('usage', `The environment variable ${s.envName} is not set; export it or choose another PIN source.`);
+    return nonEmpty(v, `the variable ${s.envName}`);
+  }
+  const fromDefault = io.env[s.defaultEnv];
+  if (fromDefault !== undefined && fromDefault !== '') return fromDefault;
+  if (s.stdin) {
+    const lines = (await io.readStdin()).split(/\r?\n/);
+    const line = lines[s.stdinLine];
+    if (line === undefined || line === '') {
+      throw new Fido2Error('usage', `Standard input has no ${which === 'new' ? 'new ' : ''}PIN on line ${s.stdinLine + 1}; send the PIN followed by a newline.`);
+    }
+    return line;
+  }
+  if (s.arg !== undefined) {
+    io.warn(`${s.argFlag} makes the PIN visible to other users of this machine; prefer FIDO2_PIN, --pin-file or --pin-stdin.`);
+    return nonEmpty(s.arg, s.argFlag);
+  }
+  return undefined;
+}
+
+const HOW_TO = {
+  current: 'pass it with --pin-file PATH, --pin-env VAR, the FIDO2_PIN variable or --pin-stdin',
+  new: 'pass it with --new-pin-file PATH, --new-pin-env VAR, the FIDO2_NEW_PIN variable or --new-pin-stdin',
+} as const;
+
+/**
+ * The PIN for `which`, from a source or else a hidden prompt (asked twice for
+ * a new PIN, to catch typos before they lock the user out).
+ */
+export async function readPin(which: Which, o: PinSourceOptions, io: PinIo, fallback?: Which): Promise<string> {
+  const given = (await pinFromSources(which, o, io)) ?? (fallback ? await pinFromSources(fallback, o, io) : undefined);
+  if (given !== undefined) return given;
+  if (!io.isTty) {
+    throw new Fido2Error('pin-required', `A ${which === 'new' ? 'new ' : ''}PIN is needed and there is no terminal to ask on; ${HOW_TO[which]}.`);
+  }
+  if (which === 'current') return nonEmpty(await io.prompt('PIN: '), 'the prompt');
+  const first = nonEmpty(await io.prompt('New PIN: '), 'the prompt');
+  const second = await io.prompt('Repeat the new PIN: ');
+  if (first !== second) throw new Fido2Error('usage', 'The two PINs you typed differ; nothing was changed. Run the command again.');
+  return first;
+}
