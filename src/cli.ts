@@ -82,6 +82,11 @@ export function buildProgram(): Command {
     .description('enable enterprise attestation (authenticatorConfig 0x01)')
     .action(async (_o, cmd: Command) => (await import('./commands/enterprise-attestation.js')).runEnableEnterpriseAttestation(globals(cmd)));
   program
+    .command('reset')
+    .description('erase every credential, the PIN and all settings (needs a touch)')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/reset.js')).runReset(o, globals(cmd)));
+  program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:35962')
