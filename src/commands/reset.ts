@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Fido2Error } from '../errors.js';
 import { explain } from './explain.js';
 import type { GlobalOptions } from './global-options.js';
-import { notice, report } from './output.js';
+import { report } from './output.js';
 import { withSession } from './session.js';
 
 async function confirmed(yes: boolean | undefined): Promise<boolean> {
@@ -22,7 +22,6 @@ async function confirmed(yes: boolean | undefined): Promise<boolean> {
 export async function runReset(o: { yes?: boolean }, g: GlobalOptions): Promise<void> {
   if (!(await confirmed(o.yes))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
   await withSession(g, async (s) => {
-    notice('Touch your security key to confirm the reset...');
     try {
       await s.ctap.reset();
     } catch (e) {
