@@ -1,0 +1,145 @@
+/**
+ * Finding and opening a security key from a --device selector: a 1-based
+ * index, an OS HID path, tcp:HOST:PORT (software key) or sim (in-process
+ * virtual key).
+ */
+import { Fido2Error } from '../errors.js';
+import { CtapHidDevice, type CtapHidOptions } from './ctaphid.js';
+import type { HidDeviceRecord } from './node-hid-transport.js';
+import type { Transport } from './transport.js';
+
+export interface DeviceInfo {
+  /** 1-based position in the list, stable for one set of plugged keys (sorted by path). */
+  index: number;
+  path: string;
+  vendorId: number;
+  productId: number;
+  product?: string;
+  manufacturer?: string;
+  serialNumber?: string;
+}
+
+export type DeviceSelector =
+  | { kind: 'auto' }
+  | { kind: 'sim' }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'index'; index: number }
+  | { kind: 'path'; path: string };
+
+/** Test seams: where device records come from and how a HID path or TCP address is opened. */
+export interface DiscoveryDeps {
+  lister?: () => Promise<HidDeviceRecord[]>;
+  openHid?: (path: string) => Promise<Transport>;
+  openTcp?: (host: string, port: number) => Promise<Transport>;
+  openSim?: () => Promise<Transport>;
+}
+
+export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'log'>, DiscoveryDeps {}
+
+export const NO_DEVICE_MESSAGE =
+  'No FIDO security key found. Check that it is plugged in; on Linux, non-root access needs a udev rule, see README "Linux access"';
+
+/** Parses a --device value; pure, throws Fido2Error('usage') on a malformed one. */
+export function parseDeviceSelector(s: string | undefined): DeviceSelector {
+  if (s === undefined || s.trim() === '') return { kind: 'auto' };
+  const value = s.trim();
+  if (value.toLowerCase() === 'sim') return { kind: 'sim' };
+  if (/^tcp:/i.test(value)) {
+    const rest = value.slice(4);
+    const match = /^\[([^\]]+)\]:(\d+)$/.exec(rest) ?? /^([^:]+):(\d+)$/.exec(rest);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Fido2Error('usage', `Bad device "${value}": write tcp:HOST:PORT, e.g. tcp:127.0.0.1:35962`);
+    }
+    return { kind: 'tcp', host: match[1]!, port };
+  }
+  if (/^\d+$/.test(value)) {
+    const index = Number(value);
+    if (index < 1) throw new Fido2Error('usage', `Bad device "${value}": device numbers start at 1; run the list command to see them`);
+    return { kind: 'index', index };
+  }
+  return { kind: 'path', path: value };
+}
+
+/** One line for lists and messages, e.g. `1: Yubico YubiKey 5 (1050:0407) /dev/hidraw3`. */
+export function describeDevice(d: DeviceInfo): string {
+  const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+  const name = [d.manufacturer, d.product].filter((x) => x && x.trim()).join(' ') || 'FIDO security key';
+  const serial = d.serialNumber ? ` serial ${d.serialNumber}` : '';
+  return `${d.index}: ${name} (${hex4(d.vendorId)}:${hex4(d.productId)})${serial} ${d.path}`;
+}
+
+async function defaultLister(): Promise<HidDeviceRecord[]> {
+  const { listFidoHidDevices } = await import('./node-hid-transport.js');
+  return listFidoHidDevices();
+}
+
+/** FIDO HID keys, deduplicated by path and numbered in path order. */
+export async function listDevices(deps: Pick<DiscoveryDeps, 'lister'> = {}): Promise<DeviceInfo[]> {
+  const records = await (deps.lister ?? defaultLister)();
+  const byPath = new Map<string, HidDeviceRecord>();
+  for (const r of records) {
+    if (r.path && !byPath.has(r.path)) byPath.set(r.path, r);
+  }
+  return [...byPath.keys()]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((path, i) => {
+      const r = byPath.get(path)!;
+      const info: DeviceInfo = { index: i + 1, path, vendorId: r.vendorId, productId: r.productId };
+      if (r.product) info.product = r.product;
+      if (r.manufacturer) info.manufacturer = r.manufacturer;
+      if (r.serialNumber) info.serialNumber = r.serialNumber;
+      return info;
+    });
+}
+
+/** Picks the HID key a selector names; throws no-device / usage errors naming the choices. */
+export async function selectHidDevice(
+  selector: DeviceSelector & { kind: 'auto' | 'index' | 'path' },
+  deps: Pick<DiscoveryDeps, 'lister'> = {},
+): Promise<DeviceInfo> {
+  const devices = await listDevices(deps);
+  if (devices.length === 0) {
+    throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
+  }
+  const listing = devices.map((d) => `  ${describeDevice(d)}`).join('\n');
+  if (selector.kind === 'auto') {
+    if (devices.length === 1) return devices[0]!;
+    throw new Fido2Error('usage', `${devices.length} FIDO security keys are connected; pass --device N to pick one:\n${listing}`);
+  }
+  if (selector.kind === 'index') {
+    const found = devices[selector.index - 1];
+    if (found) return found;
+    throw new Fido2Error('no-device', `There is no security key number ${selector.index}; connected keys:\n${listing}`);
+  }
+  const found = devices.find((d) => d.path === selector.path);
+  if (found) return found;
+  throw new Fido2Error('no-device', `No FIDO security key at ${selector.path}; connected keys:\n${listing}`);
+}
+
+/** Opens the selected key and allocates a CTAPHID channel on it. */
+export async function openDevice(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<CtapHidDevice> {
+  const parsed = parseDeviceSelector(selector);
+  let transport: Transport;
+  if (parsed.kind === 'sim') {
+    transport = opts.openSim ? await opts.openSim() : await (await import('./sim-transport.js')).openSimTransport();
+  } else if (parsed.kind === 'tcp') {
+    transport = opts.openTcp
+      ? await opts.openTcp(parsed.host, parsed.port)
+      : await (await import('./tcp-transport.js')).openTcpTransport(parsed.host, parsed.port);
+  } else {
+    const device = await selectHidDevice(parsed, opts);
+    transport = opts.openHid
+      ? await opts.openHid(device.path)
+      : await (await import('./node-hid-transport.js')).openNodeHidTransport(device.path);
+  }
+  try {
+    const ctapOpts: CtapHidOptions = {};
+    if (opts.timeoutMs !== undefined) ctapOpts.timeoutMs = opts.timeoutMs;
+    if (opts.log) ctapOpts.log = opts.log;
+    return await CtapHidDevice.open(transport, ctapOpts);
+  } catch (error) {
+    await transport.close().catch(() => undefined);
+    throw error;
+  }
+}
