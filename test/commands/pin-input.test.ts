@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type PinIo, pinFromSources, readPin } from '../../src/commands/pin-input.js';
+import { Fido2Error } from '../../src/errors.js';
+
+function fakeIo(over: Partial<PinIo> & { stdin?: string; answers?: string[] } = {}): PinIo & { warnings: string[]; prompts: string[] } {
+  const warnings: string[] = [];
+  const prompts: string[] = [];
+  const answers = [...(over.answers ?? [])];
+  return {
+    env: over.env ?? {},
+    isTty: over.isTty ?? false,
+    readStdin: async () => over.stdin ?? '',
+    prompt: async (q) => {
+      prompts.push(q);
+      const a = answers.shift();
+      if (a === undefined) throw new Error('unexpected prompt');
+      return a;
+    },
+    warn: (l) => warnings.push(l),
+    warnings,
+    prompts,
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pin-input-'));
+const file = join(dir, 'pin.txt');
+writeFileSync(file, 'from-file\nsecond line\n');
+
+describe('PIN sources, first match wins', () => {
+  it('prefers --pin-file over everything else', async () => {
+    const io = fakeIo({ env: { FIDO2_PIN: 'from-env', MY: 'from-my' }, stdin: 'from-stdin\n' });
+    expect(await pinFromSources('current', { pinFile: file, pinEnv: 'MY', pinStdin: true, pin: 'arg' }, io)).toBe('from-file');
+    expect(io.warnings).toEqual([]);
+  });
+
+  it('then --pin-env, then FIDO2_PIN, then stdin, then --pin', async () => {
+    const io = fakeIo({ env: { FIDO2_PIN: 'from-env', MY: 'from-my' }, stdin: 'from-stdin\n' });
+    expect(await pinFromSources('current', { pinEnv: 'MY', pinStdin: true, pin: 'arg' }, io)).toBe('from-my');
+    expect(await pinFromSources('current', { pinStdin: true, pin: 'arg' }, io)).toBe('from-env');
+    const noEnv = fakeIo({ stdin: 'from-stdin\r\nnext\n' });
+    expect(await pinFromSources('current', { pinStdin: true, pin: 'arg' }, noEnv)).toBe('from-stdin');
+    expect(await pinFromSources('current', { pin: 'arg' }, noEnv)).toBe('arg');
+    expect(noEnv.warnings.join()).toMatch(/visible to other users/);
+    expect(noEnv.warnings.join()).not.toContain('arg');
+  });
+
+  it('reads the new PIN from the second stdin line when both come on stdin', async () => {
+    const io = fakeIo({ stdin: 'old-pin\nnew-pin\n' });
+    const o = { pinStdin: true, newPinStdin: true };
+    expect(await pinFromSources('current', o, io)).toBe('old-pin');
+    expect(await pinFromSources('new', o, io)).toBe('new-pin');
+    expect(await pinFromSources('new', { newPinStdin: true }, io)).toBe('old-pin');
+  });
+
+  it('uses FIDO2_NEW_PIN and --new-pin-env for the new PIN, not FIDO2_PIN', async () => {
+    const io = fakeIo({ env: { FIDO2_PIN: 'cur', FIDO2_NEW_PIN: 'next', OTHER: 'other' } });
+    expect(await pinFromSources('new', {}, io)).toBe('next');
+    expect(await pinFromSources('new', { newPinEnv: 'OTHER' }, io)).toBe('other');
+    expect(await pinFromSources('new', {}, fakeIo({ env: { FIDO2_PIN: 'cur' } }))).toBeUndefined();
+  });
+
+  it('names a missing variable, an unreadable file and an empty stdin without echoing any PIN', async () => {
+    await expect(pinFromSources('current', { pinEnv: 'NOPE' }, fakeIo())).rejects.toThrow(/NOPE is not set/);
+    await expect(pinFromSources('current', { pinFile: join(dir, 'missing') }, fakeIo())).rejects.toMatchObject({ kind: 'usage' });
+    await expect(pinFromSources('current', { pinStdin: true }, fakeIo({ stdin: '' }))).rejects.toThrow(/line 1/);
+    await expect(pinFromSources('new', { pinStdin: true, newPinStdin: true }, fakeIo({ stdin: 'only-one\n' }))).rejects.toThrow(/line 2/);
+  });
+});
+
+describe('readPin', () => {
+  it('falls back to the current-PIN sources for set-pin', async () => {
+    expect(await readPin('new', {}, fakeIo({ env: { FIDO2_PIN: 'abcd' } }), 'current')).toBe('abcd');
+  });
+
+  it('refuses to guess without a terminal and says how to pass the PIN', async () => {
+    const err = await readPin('current', {}, fakeIo()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Fido2Error);
+    expect((err as Fido2Error).kind).toBe('pin-required');
+    expect((err as Fido2Error).message).toMatch(/FIDO2_PIN/);
+  });
+
+  it('asks twice for a new PIN on a terminal and refuses a mismatch', async () => {
+    const ok = fakeIo({ isTty: true, answers: ['2468', '2468'] });
+    expect(await readPin('new', {}, ok)).toBe('2468');
+    expect(ok.prompts).toHaveLength(2);
+    const bad = fakeIo({ isTty: true, answers: ['2468', '2469'] });
+    await expect(readPin('new', {}, bad)).rejects.toMatchObject({ kind: 'usage' });
+  });
+
+  it('asks once for the current PIN on a terminal', async () => {
+    const io = fakeIo({ isTty: true, answers: ['1357'] });
+    expect(await readPin('current', {}, io)).toBe('1357');
+    expect(io.prompts).toEqual(['PIN: ']);
+  });
+});
