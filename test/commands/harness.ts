@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { VirtualKey, type VirtualKeyOptions } from '../../src/sim/virtual-key.js';
+import { startSimServer } from '../../src/sim/server.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI as a user would, in its own process, so exit codes,
+ * stdout/stderr separation and environment handling are tested for real.
+ */
+export function runCli(args: string[], opts: { env?: Record<string, string>; stdin?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, FIDO2_PIN: undefined, FIDO2_NEW_PIN: undefined, ...opts.env };
+    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, child);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** The CTAP command bytes (first byte of each CTAPHID_CBOR message) the key received, in order. */
+export interface KeyUnderTest {
+  key: VirtualKey;
+  device: string;
+  ctapCommands: number[];
+  close(): Promise<void>;
+}
+
+/** A virtual key served over TCP in this process, with a tap on the CTAP commands it receives. */
+export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnderTest> {
+  const key = new VirtualKey(options);
+  const ctapCommands: number[] = [];
+  const connect = key.connect.bind(key);
+  key.connect = (onReport) => {
+    const link = connect(onReport);
+    return {
+      write(report: Uint8Array) {
+        // An initialisation packet of CTAPHID_CBOR (0x90) carries the CTAP command in its first payload byte.
+        if (report[4] === 0x90 && ((report[5]! << 8) | report[6]!) > 0) ctapCommands.push(report[7]!);
+        link.write(report);
+      },
+      close: () => link.close(),
+    };
+  };
+  const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
+  return { key, device: `tcp:127.0.0.1:${server.port}`, ctapCommands, close: () => server.close() };
+}
+
+export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;
