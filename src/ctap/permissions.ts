@@ -1,0 +1,27 @@
+/** pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7). Combine with bitwise OR. */
+export const Permission = {
+  makeCredential: 0x01,
+  getAssertion: 0x02,
+  credentialManagement: 0x04,
+  bioEnrollment: 0x08,
+  largeBlobWrite: 0x10,
+  authenticatorConfig: 0x20,
+} as const;
+
+export const PERM_MC = Permission.makeCredential;
+export const PERM_GA = Permission.getAssertion;
+export const PERM_CM = Permission.credentialManagement;
+export const PERM_BE = Permission.bioEnrollment;
+export const PERM_LBW = Permission.largeBlobWrite;
+export const PERM_ACFG = Permission.authenticatorConfig;
+
+/** Permissions that are scoped to one RP ID when one is given (§6.5.5.7). */
+export const RP_ID_PERMISSIONS = PERM_MC | PERM_GA;
+
+/** Short spec abbreviations (§6.5.5.7 table). */
+export const MC = PERM_MC;
+export const GA = PERM_GA;
+export const CM = PERM_CM;
+export const BE = PERM_BE;
+export const LBW = PERM_LBW;
+export const ACFG = PERM_ACFG;
