@@ -1,0 +1,215 @@
+// `npm run bench`: start-up, round trips, throughput and fleet scale, each figure taken in this one
+// run and, where a ratio makes sense, divided by a baseline measured in the same run.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encodeMessage, MessageAssembler, parsePacket } from '../dist/hid/packets.js';
+import { pinProtocolV1, pinProtocolV2 } from '../dist/ctap/pin-protocol.js';
+import { p256 } from '@noble/curves/nist.js';
+import { VirtualKey } from '../dist/sim/virtual-key.js';
+import { startSimServer } from '../dist/sim/server.js';
+import { openDevice } from '../dist/hid/discovery.js';
+import { Ctap2 } from '../dist/ctap/ctap2.js';
+import { ClientPin } from '../dist/ctap/client-pin.js';
+
+const BIN = fileURLToPath(new URL('../bin/fido2-manage.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+function timeRun(args) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function startup(runs = 15) {
+  const cases = { node: ['-e', '0'], version: [BIN, '--version'], info: [BIN, 'info', '--device', 'sim', '--json'] };
+  const times = { node: [], version: [], info: [] };
+  // Interleaved so that drift in machine load hits every case alike.
+  for (let i = 0; i < runs + 2; i++) for (const [k, args] of Object.entries(cases)) {
+    const ms = timeRun(args);
+    if (i >= 2) times[k].push(ms); // two warm-up rounds fill the file cache
+  }
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  return {
+    runs,
+    medianMs: { node: round(m.node, 1), version: round(m.version, 1), info: round(m.info, 1) },
+    versionRatio: round(m.version / m.node),
+    infoRatio: round(m.info / m.node),
+    targets: { versionRatio: 1.5, infoRatio: 2.5 },
+  };
+}
+
+function runCli(args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+/** A key served over TCP here, counting the reports each way and the transactions the host starts. */
+async function countedKey() {
+  const key = new VirtualKey();
+  const counts = { written: 0, read: 0, transactions: 0 };
+  const connect = key.connect.bind(key);
+  key.connect = (onReport) => {
+    const link = connect((r) => {
+      counts.read++;
+      onReport(r);
+    });
+    return {
+      write(r) {
+        counts.written++;
+        if (r[4] & 0x80) counts.transactions++;
+        link.write(r);
+      },
+      close: () => link.close(),
+    };
+  };
+  const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
+  return { device: `tcp:127.0.0.1:${server.port}`, counts, close: () => server.close() };
+}
+
+async function roundTrips() {
+  const PIN = { FIDO2_PIN: '4821', FIDO2_NEW_PIN: '97531246' };
+  const libfido2 = { info: 3, retries: 3, 'set-pin': 7, 'change-pin': 8, uvs: 9, uvd: 9 };
+  const ops = {
+    info: { setup: [], args: ['info'] },
+    retries: { setup: [], args: ['retries'] },
+    'set-pin': { setup: [], args: ['set-pin'] },
+    'change-pin': { setup: [['set-pin']], args: ['change-pin'] },
+    uvs: { setup: [['set-pin']], args: ['uvs'] },
+    uvd: { setup: [['set-pin'], ['uvs']], args: ['uvd'] },
+  };
+  const out = {};
+  for (const [name, op] of Object.entries(ops)) {
+    const k = await countedKey();
+    try {
+      for (const s of op.setup) await runCli([...s, '--device', k.device], PIN);
+      Object.assign(k.counts, { written: 0, read: 0, transactions: 0 });
+      await runCli([...op.args, '--device', k.device, '--json'], PIN);
+      out[name] = { ...k.counts, libfido2Written: libfido2[name] };
+    } finally {
+      await k.close();
+    }
+  }
+  return out;
+}
+
+function perSecond(fn, ms = 1000) {
+  for (let i = 0; i < 20; i++) fn();
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 10; i++) fn();
+    n += 10;
+    t = performance.now();
+  }
+  return (n * 1000) / (t - t0);
+}
+
+function throughput() {
+  const payload = randomBytes(7609);
+  const asm = new MessageAssembler();
+  const msgs = perSecond(() => {
+    let msg;
+    for (const r of encodeMessage(0x01020304, 0x81, payload)) msg = asm.push(parsePacket(r)) ?? msg;
+    if (!msg || msg.payload.length !== 7609) throw new Error('reassembly failed');
+  });
+  const authPriv = p256.utils.randomSecretKey();
+  const pub = p256.getPublicKey(authPriv, false);
+  const peer = new Map([[1, 2], [3, -25], [-1, 1], [-2, pub.slice(1, 33)], [-3, pub.slice(33)]]);
+  const pinHash = randomBytes(16);
+  const protocolOps = (p) =>
+    perSecond(() => {
+      const enc = p.encapsulate(peer);
+      p.encrypt(enc.sharedSecret, pinHash);
+      const tokenEnc = p.encrypt(enc.sharedSecret, randomBytes(32));
+      p.decrypt(enc.sharedSecret, tokenEnc);
+    }, 1500);
+  return {
+    ctaphidMBps: round((msgs * 7609) / 1e6, 1),
+    pinProtocolOpsPerSec: { v1: Math.round(protocolOps(pinProtocolV1)), v2: Math.round(protocolOps(pinProtocolV2)) },
+  };
+}
+
+async function infoOnKeys(ports) {
+  const t0 = performance.now();
+  await Promise.all(
+    ports.map(async (port) => {
+      const dev = await openDevice(`tcp:127.0.0.1:${port}`, { timeoutMs: 10000 });
+      try {
+        const ctap = new Ctap2(dev);
+        const info = await ctap.getInfo();
+        await new ClientPin(ctap, info).getPinRetries();
+      } finally {
+        await dev.close();
+      }
+    }),
+  );
+  return performance.now() - t0;
+}
+
+async function fleet() {
+  const server = spawn(process.execPath, [fileURLToPath(new URL('./serve-keys.js', import.meta.url)), '32'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await new Promise((resolve, reject) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve(JSON.parse(buf).ports);
+    });
+    server.on('exit', (c) => reject(new Error(`key server exited ${c}`)));
+  });
+  try {
+    const wall = {};
+    for (const n of [1, 8, 32]) {
+      const times = [];
+      for (let i = 0; i < 9; i++) times.push(await infoOnKeys(ports.slice(0, n)));
+      wall[n] = median(times.slice(2));
+    }
+    return {
+      medianMs: Object.fromEntries(Object.entries(wall).map(([n, ms]) => [n, round(ms, 1)])),
+      ratio8: round(wall[8] / wall[1]),
+      ratio32: round(wall[32] / wall[1]),
+      target32: 3,
+    };
+  } finally {
+    server.kill();
+  }
+}
+
+const results = { date: new Date().toISOString(), node: process.version };
+results.startup = startup();
+results.roundTrips = await roundTrips();
+results.throughput = throughput();
+results.fleet = await fleet();
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+
+const s = results.startup;
+const mark = (ok) => (ok ? 'met' : 'MISSED');
+const rows = [
+  ['Start-up --version / node -e 0', `${s.versionRatio}x`, '<= 1.5x', mark(s.versionRatio <= 1.5)],
+  ['Start-up info --device sim / node -e 0', `${s.infoRatio}x`, '<= 2.5x', mark(s.infoRatio <= 2.5)],
+];
+for (const [op, c] of Object.entries(results.roundTrips)) {
+  rows.push([`Reports written/read, transactions: ${op}`, `${c.written}/${c.read}, ${c.transactions}`, `<= ${c.libfido2Written} written`, mark(c.written <= c.libfido2Written)]);
+}
+rows.push(['CTAPHID fragment + reassemble 7609 B', `${results.throughput.ctaphidMBps} MB/s`, '-', '-']);
+rows.push(['PIN protocol v1 key agreement + token', `${results.throughput.pinProtocolOpsPerSec.v1} ops/s`, '-', '-']);
+rows.push(['PIN protocol v2 key agreement + token', `${results.throughput.pinProtocolOpsPerSec.v2} ops/s`, '-', '-']);
+rows.push(['Fleet info: 8 keys / 1 key (wall time)', `${results.fleet.ratio8}x`, '-', '-']);
+rows.push(['Fleet info: 32 keys / 1 key (wall time)', `${results.fleet.ratio32}x`, '<= 3x', mark(results.fleet.ratio32 <= 3)]);
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['Measure', 'Value', 'Target', 'Status'][i].length));
+const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(line(['Measure', 'Value', 'Target', 'Status']));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
+console.log(`\nmedians: node ${s.medianMs.node} ms, --version ${s.medianMs.version} ms, info ${s.medianMs.info} ms; fleet ${JSON.stringify(results.fleet.medianMs)} ms`);
+console.log(`written to ${RESULTS}`);
