@@ -71,7 +71,7 @@ const INIT_NONCE_SIZE = 8;
 const INIT_RESPONSE_SIZE = 17;
 
 function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1))} s`;
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 function sleep(ms: number): Promise<void> {
