@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { checkNewPin } from '../../src/ctap/pin-policy.js';
+import { padPin, pinHash } from '../../src/ctap/client-pin.js';
+import { Fido2Error } from '../../src/errors.js';
+import { hex } from './helpers.js';
+
+function refusal(pin: string, min: number): Fido2Error {
+  try {
+    checkNewPin(pin, min);
+  } catch (e) {
+    expect(e).toBeInstanceOf(Fido2Error);
+    expect((e as Fido2Error).kind).toBe('pin-policy');
+    return e as Fido2Error;
+  }
+  throw new Error('PIN accepted');
+}
+
+describe('checkNewPin', () => {
+  it('counts code points for the minimum, not bytes or UTF-16 units', () => {
+    // "ñü€" is 3 code points but 7 bytes (2 + 2 + 3): refused at minimum 4.
+    expect(Buffer.byteLength('ñü€')).toBe(7);
+    const e = refusal('ñü€', 4);
+    expect(e.message).toBe('The new PIN must be at least 4 characters and at most 63 bytes');
+    expect(checkNewPin('ñü€x', 4)).toBe('ñü€x');
+    // Four astral characters: 8 UTF-16 units, 16 bytes, 4 code points.
+    expect(checkNewPin('😀😀😀😀', 4)).toBe('😀😀😀😀');
+    refusal('😀😀😀', 4);
+  });
+
+  it('never allows fewer than 4, and honours a higher minimum', () => {
+    expect(refusal('123', 0).message).toContain('at least 4 characters');
+    expect(refusal('12345', 6).message).toBe('The new PIN must be at least 6 characters and at most 63 bytes');
+    expect(checkNewPin('123456', 6)).toBe('123456');
+  });
+
+  it('allows 63 bytes and refuses 64', () => {
+    expect(checkNewPin('x'.repeat(63), 4)).toHaveLength(63);
+    refusal('x'.repeat(64), 4);
+    // 21 × "€" = 63 bytes is fine; 21 × "€" + "a" = 64 bytes is not.
+    expect(checkNewPin('€'.repeat(21), 4)).toHaveLength(21);
+    refusal('€'.repeat(21) + 'a', 4);
+  });
+
+  it('normalises to NFC before counting and returns the normalised PIN', () => {
+    const decomposed = 'n\u0303u\u0308e\u0301x'; // ñüéx as base letters plus combining marks
+    expect(decomposed.length).toBe(7);
+    const pin = checkNewPin(decomposed, 4);
+    expect(pin).toBe('ñüéx');
+    expect(pin.length).toBe(4);
+    refusal('n\u0303u\u0308e\u0301', 4); // 3 characters once composed
+    expect(hex(pinHash(decomposed))).toBe(hex(pinHash('ñüéx')));
+    expect(hex(padPin(decomposed))).toBe(hex(padPin('ñüéx')));
+  });
+
+  it('never puts the PIN in the message', () => {
+    const e = refusal('s3cr', 8);
+    expect(e.message).not.toContain('s3cr');
+    expect(refusal('secret-pin-'.repeat(7), 4).message).not.toContain('secret');
+  });
+});
