@@ -205,7 +205,8 @@ describe('ClientPin tokens', () => {
     const t = await cp.getUvToken(PERM_MC, 'example.com');
     expect(hex(t.token)).toBe(v2.pinUvAuthToken.token);
     channel.done();
-    for (const options of [{ pinUvAuthToken: true }, { uv: false, pinUvAuthToken: true }, { uv: true }]) {
+    const optionSets: Record<string, boolean>[] = [{ pinUvAuthToken: true }, { uv: false, pinUvAuthToken: true }, { uv: true }];
+    for (const options of optionSets) {
       const none = new ClientPin(new Ctap2(new ScriptedChannel([])), baseInfo({ options }));
       expect((await failure(none.getUvToken(PERM_MC))).kind).toBe('unsupported');
     }
