@@ -50,7 +50,8 @@ function isNativeLoadFailure(error: unknown): boolean {
 
 async function loadNodeHid(): Promise<NodeHid> {
   loaded ??= import('node-hid').then(
-    (mod) => ((mod as { default?: NodeHid }).default ?? mod) as NodeHid,
+    // node-hid is CommonJS: named exports when Node detects them, else under default.
+    (mod) => (typeof (mod as Partial<NodeHid>).devicesAsync === 'function' ? mod : (mod as { default: NodeHid }).default) as NodeHid,
     (error: unknown) => {
       loaded = undefined;
       throw loadError(error);
