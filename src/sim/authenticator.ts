@@ -1,0 +1,86 @@
+/**
+ * The CTAP2 command dispatcher (CTAP 2.1 §6): one request in (command byte
+ * + CBOR parameters), one response out (status byte + CBOR). Every failure
+ * becomes a status byte; nothing a host sends can throw out of here.
+ */
+import { decodeRequest, encodeCbor, type Encodable } from './cbor.js';
+import { clientPin } from './client-pin.js';
+import { authenticatorConfig } from './config.js';
+import type { KeyContext } from './context.js';
+import { getAssertion, getNextAssertion } from './get-assertion.js';
+import { MAX_MSG_SIZE, getInfo } from './get-info.js';
+import { makeCredential } from './make-credential.js';
+import { CtapStatusError, Status, fail, type StatusCode } from './status.js';
+
+export const Command = {
+  makeCredential: 0x01,
+  getAssertion: 0x02,
+  getInfo: 0x04,
+  clientPin: 0x06,
+  reset: 0x07,
+  getNextAssertion: 0x08,
+  selection: 0x0b,
+  config: 0x0d,
+} as const;
+
+async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Promise<Encodable | undefined> {
+  const v21 = ctx.profile.ctap21;
+  switch (command) {
+    case Command.getInfo:
+      return getInfo(ctx);
+    case Command.makeCredential:
+      return makeCredential(ctx, decodeRequest(body).map);
+    case Command.getAssertion:
+      return getAssertion(ctx, decodeRequest(body).map);
+    case Command.getNextAssertion:
+      return getNextAssertion(ctx);
+    case Command.clientPin:
+      return clientPin(ctx, decodeRequest(body).map);
+    case Command.reset:
+      await reset(ctx);
+      return undefined;
+    case Command.selection:
+      if (!ctx.profile.selection) fail(Status.INVALID_COMMAND);
+      await ctx.io.userPresence();
+      return undefined;
+    case Command.config:
+      if (!v21) fail(Status.INVALID_COMMAND);
+      return authenticatorConfig(ctx, decodeRequest(body));
+    default:
+      return fail(Status.INVALID_COMMAND);
+  }
+}
+
+/** §6.6: user presence is required, and optionally only shortly after power-up. */
+async function reset(ctx: KeyContext): Promise<void> {
+  if (ctx.resetWindowMs !== undefined && ctx.now() - ctx.volatile.poweredUpAt > ctx.resetWindowMs) {
+    fail(Status.NOT_ALLOWED);
+  }
+  await ctx.io.userPresence();
+  ctx.factoryReset();
+}
+
+function statusOnly(status: StatusCode): Uint8Array {
+  return Uint8Array.of(status);
+}
+
+/** Runs one CTAP2 request; resolves with the response bytes, status first. */
+export async function handleCtapRequest(ctx: KeyContext, request: Uint8Array): Promise<Uint8Array> {
+  if (request.length === 0) return statusOnly(Status.INVALID_LENGTH);
+  if (request.length > MAX_MSG_SIZE) return statusOnly(Status.REQUEST_TOO_LARGE);
+  const command = request[0]!;
+  // getNextAssertion only continues the immediately preceding getAssertion (§6.3).
+  if (command !== Command.getNextAssertion) ctx.volatile.assertions = undefined;
+  try {
+    const result = await dispatch(ctx, command, request.subarray(1));
+    if (result === undefined) return statusOnly(Status.OK);
+    const cbor = encodeCbor(result);
+    const out = new Uint8Array(1 + cbor.length);
+    out.set(cbor, 1);
+    return out;
+  } catch (e) {
+    if (e instanceof CtapStatusError) return statusOnly(e.status);
+    // A bug in the simulator must not take the key down: answer like a confused key would.
+    return statusOnly(Status.OTHER);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * authenticatorConfig (0x0D), CTAP 2.1 §6.11: enterprise attestation,
+ * alwaysUv and the minimum PIN length.
+ */
+import type { CborMap, Encodable } from './cbor.js';
+import { Permission, type KeyContext, type Request } from './context.js';
+import { optArray, optBool, optBytes, optMap, optUint, reqUint } from './params.js';
+import { isProtected, requirePermission, supportedProtocol, verifyWithToken } from './pin-uv-auth.js';
+import { Status, fail } from './status.js';
+
+export const ConfigSub = {
+  enableEnterpriseAttestation: 0x01,
+  toggleAlwaysUv: 0x02,
+  setMinPINLength: 0x03,
+} as const;
+
+const P = { subCommand: 1, subCommandParams: 2, protocol: 3, pinUvAuthParam: 4 };
+const MIN = { newMinPINLength: 1, minPinLengthRPIDs: 2, forceChangePin: 3 };
+
+/** getInfo maxRPIDsForSetMinPINLength. */
+export const MAX_MIN_PIN_LENGTH_RPIDS = 4;
+/** The longest PIN is 63 bytes, so no minimum above 63 code points can ever be met. */
+const MAX_MIN_PIN_LENGTH = 63;
+
+export function authenticatorConfig(ctx: KeyContext, req: Request): Encodable | undefined {
+  const { map } = req;
+  const sub = reqUint(map, P.subCommand);
+  if (!(Object.values(ConfigSub) as number[]).includes(sub)) fail(Status.INVALID_SUBCOMMAND);
+  const subParams = optMap(map, P.subCommandParams);
+  const param = optBytes(map, P.pinUvAuthParam);
+  const protocolNumber = optUint(map, P.protocol);
+  if (param !== undefined) {
+    if (protocolNumber === undefined) fail(Status.MISSING_PARAMETER);
+    supportedProtocol(ctx, protocolNumber);
+  }
+  // §6.11.1: a key nobody can verify on is configured without a token.
+  if (isProtected(ctx)) {
+    if (param === undefined) fail(Status.PUAT_REQUIRED);
+    // The message covers subCommandParams exactly as the platform encoded them.
+    const rawParams = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);
+    const message = new Uint8Array(34 + rawParams.length);
+    message.fill(0xff, 0, 32);
+    message[32] = 0x0d;
+    message[33] = sub & 0xff;
+    message.set(rawParams, 34);
+    const token = verifyWithToken(ctx, supportedProtocol(ctx, protocolNumber!), message, param);
+    requirePermission(token, Permission.acfg);
+  }
+  switch (sub) {
+    case ConfigSub.enableEnterpriseAttestation:
+      ctx.state.enterpriseAttestation = true;
+      ctx.persist();
+      return undefined;
+    case ConfigSub.toggleAlwaysUv:
+      if (!ctx.quirks.toggleAlwaysUvIgnored) {
+        ctx.state.alwaysUv = !ctx.state.alwaysUv;
+        ctx.persist();
+      }
+      return undefined;
+    case ConfigSub.setMinPINLength:
+      setMinPinLength(ctx, subParams ?? new Map());
+      return undefined;
+  }
+  return fail(Status.INVALID_SUBCOMMAND);
+}
+
+/** §6.11.4: the minimum only grows; a PIN now too short must be changed before use. */
+function setMinPinLength(ctx: KeyContext, params: CborMap): void {
+  const requested = optUint(params, MIN.newMinPINLength);
+  const rpIds = optArray(params, MIN.minPinLengthRPIDs);
+  const force = optBool(params, MIN.forceChangePin) ?? false;
+  const newMin = requested ?? ctx.state.minPinLength;
+  if (newMin < ctx.state.minPinLength) fail(Status.PIN_POLICY_VIOLATION);
+  if (newMin > MAX_MIN_PIN_LENGTH) fail(Status.PIN_POLICY_VIOLATION);
+  if (rpIds) {
+    if (!rpIds.every((r) => typeof r === 'string')) fail(Status.CBOR_UNEXPECTED_TYPE);
+    if (rpIds.length > MAX_MIN_PIN_LENGTH_RPIDS) fail(Status.INVALID_LENGTH);
+  }
+  if (force && !ctx.state.pin) fail(Status.PIN_NOT_SET);
+  ctx.state.minPinLength = newMin;
+  if (rpIds) ctx.state.minPinLengthRpIds = rpIds as string[];
+  if (force || (ctx.state.pin && ctx.state.pin.codePoints < newMin)) ctx.state.forcePinChange = true;
+  ctx.persist();
+}

@@ -1,0 +1,88 @@
+/**
+ * The state a command handler works on: the profile, the persistent state,
+ * the volatile state that a power cycle clears, and the ways to reach the
+ * (simulated) user.
+ */
+import type { CborMap } from './cbor.js';
+import type { PinUvAuthProtocol } from './pin-protocol.js';
+import type { Profile } from './profiles.js';
+import type { PersistentState, StoredCredential } from './state.js';
+
+/** Permission bits of a pinUvAuthToken (CTAP 2.1 §6.5.5.7). */
+export const Permission = {
+  mc: 0x01,
+  ga: 0x02,
+  cm: 0x04,
+  be: 0x08,
+  lbw: 0x10,
+  acfg: 0x20,
+} as const;
+
+export interface PinUvAuthTokenState {
+  readonly protocol: PinUvAuthProtocol;
+  readonly value: Uint8Array;
+  readonly permissions: number;
+  /** The permissions RP ID; bound on first use when absent (§6.1.2 step 11). */
+  rpId: string | undefined;
+}
+
+/** Remaining credentials of the last getAssertion, for getNextAssertion (§6.3). */
+export interface AssertionBatch {
+  readonly rpIdHash: Uint8Array;
+  readonly clientDataHash: Uint8Array;
+  readonly flags: number;
+  readonly userVerified: boolean;
+  readonly remaining: StoredCredential[];
+  readonly expiresAt: number;
+}
+
+export interface VolatileState {
+  /** Key-agreement private keys, made on first use after power-up (§6.5.6 initialize()). */
+  keyAgreement: Map<PinUvAuthProtocol, Uint8Array>;
+  token: PinUvAuthTokenState | undefined;
+  /** Wrong PINs since power-up; three block PIN entry until the next power cycle. */
+  consecutivePinFailures: number;
+  consecutiveUvFailures: number;
+  poweredUpAt: number;
+  assertions: AssertionBatch | undefined;
+}
+
+export function freshVolatileState(now: number): VolatileState {
+  return {
+    keyAgreement: new Map(),
+    token: undefined,
+    consecutivePinFailures: 0,
+    consecutiveUvFailures: 0,
+    poweredUpAt: now,
+    assertions: undefined,
+  };
+}
+
+/** How commands reach the user: the CTAPHID layer sends UPNEEDED keepalives meanwhile. */
+export interface UserIo {
+  /** Resolves once the user confirms; throws CtapStatusError (OPERATION_DENIED, KEEPALIVE_CANCEL). */
+  userPresence(): Promise<void>;
+  /** A built-in UV attempt (touch of the sensor included): true when the finger matched. */
+  builtInUv(): Promise<boolean>;
+}
+
+export interface KeyContext {
+  readonly profile: Profile;
+  readonly state: PersistentState;
+  readonly volatile: VolatileState;
+  /** The key has a built-in UV method (a simulated fingerprint sensor with an enrolled finger). */
+  readonly builtInUv: boolean;
+  readonly quirks: { readonly toggleAlwaysUvIgnored: boolean };
+  readonly resetWindowMs: number | undefined;
+  readonly io: UserIo;
+  now(): number;
+  /** Call after every change to `state`, so --state files follow it. */
+  persist(): void;
+  /** Wipes credentials, PIN and settings (authenticatorReset). */
+  factoryReset(): void;
+}
+
+export interface Request {
+  readonly map: CborMap;
+  readonly raw: ReadonlyMap<unknown, Uint8Array>;
+}

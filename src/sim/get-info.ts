@@ -1,0 +1,59 @@
+/** authenticatorGetInfo (0x04), CTAP 2.1 §6.4: what this key is and how it is set up now. */
+import type { Encodable } from './cbor.js';
+import { MAX_MIN_PIN_LENGTH_RPIDS } from './config.js';
+import type { KeyContext } from './context.js';
+import { CREDENTIAL_ID_LENGTH, ES256 } from './credentials.js';
+
+/** A realistic size (a YubiKey 5 says 1200); CTAPHID itself could carry 7609. */
+export const MAX_MSG_SIZE = 1200;
+export const MAX_CREDENTIALS_IN_LIST = 8;
+export const MAX_DISCOVERABLE_CREDENTIALS = 25;
+export const FIRMWARE_VERSION = 0x010000;
+
+/** The option IDs of §6.4 this key reports, for its profile and current state. */
+export function infoOptions(ctx: KeyContext): Map<string, boolean> {
+  const v21 = ctx.profile.ctap21;
+  const o = new Map<string, boolean>([
+    ['rk', true],
+    ['up', true],
+    ['clientPin', ctx.state.pin !== undefined],
+  ]);
+  if (ctx.builtInUv) o.set('uv', true);
+  if (v21) {
+    o.set('pinUvAuthToken', true);
+    o.set('authnrCfg', true);
+    o.set('alwaysUv', ctx.state.alwaysUv);
+    o.set('setMinPINLength', true);
+    // §6.4: makeCredUvNotRqd must be false while alwaysUv is on.
+    o.set('makeCredUvNotRqd', !ctx.state.alwaysUv);
+    o.set('ep', ctx.state.enterpriseAttestation);
+    if (ctx.builtInUv) o.set('uvAcfg', true);
+  }
+  return o;
+}
+
+export function getInfo(ctx: KeyContext): Encodable {
+  const v21 = ctx.profile.ctap21;
+  const info = new Map<number, Encodable>([
+    [0x01, [...ctx.profile.versions]],
+    [0x03, ctx.state.aaguid],
+    [0x04, infoOptions(ctx)],
+    [0x05, MAX_MSG_SIZE],
+    [0x06, [...ctx.profile.pinUvAuthProtocols]],
+    [0x07, MAX_CREDENTIALS_IN_LIST],
+    [0x08, CREDENTIAL_ID_LENGTH],
+    [0x09, ['usb']],
+    [0x0a, [{ alg: ES256, type: 'public-key' }]],
+  ]);
+  if (ctx.profile.versions.includes('FIDO_2_1_PRE')) {
+    info.set(0x02, v21 ? ['credProtect', 'minPinLength'] : ['credProtect']);
+  }
+  if (v21) {
+    info.set(0x0c, ctx.state.forcePinChange);
+    info.set(0x0d, ctx.state.minPinLength);
+    info.set(0x0e, FIRMWARE_VERSION);
+    info.set(0x10, MAX_MIN_PIN_LENGTH_RPIDS);
+    info.set(0x14, MAX_DISCOVERABLE_CREDENTIALS - ctx.state.credentials.length);
+  }
+  return info;
+}

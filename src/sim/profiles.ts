@@ -1,0 +1,63 @@
+/**
+ * The kinds of key the simulator can be: which CTAP version it speaks
+ * decides its getInfo, its commands and its PIN/UV auth protocols.
+ */
+export type ProfileName = 'fido-2.1' | 'fido-2.1-pre' | 'fido-2.0' | 'u2f-only';
+
+export const PROFILE_NAMES: readonly ProfileName[] = ['fido-2.1', 'fido-2.1-pre', 'fido-2.0', 'u2f-only'];
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** CTAPHID_CBOR is available (CTAP 2.1 §11.2.9.1.3 CAPABILITY_CBOR). */
+  readonly cbor: boolean;
+  readonly versions: readonly string[];
+  /** Preferred first, as getInfo lists them (§6.4). */
+  readonly pinUvAuthProtocols: readonly (1 | 2)[];
+  /** authenticatorConfig, getPinUvAuthTokenUsing*WithPermissions, alwaysUv, minPINLength: CTAP 2.1 only. */
+  readonly ctap21: boolean;
+  /** authenticatorSelection (0x0B), also 2.1 only. */
+  readonly selection: boolean;
+}
+
+const PROFILES: Record<ProfileName, Profile> = {
+  'fido-2.1': {
+    name: 'fido-2.1',
+    cbor: true,
+    versions: ['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1'],
+    pinUvAuthProtocols: [2, 1],
+    ctap21: true,
+    selection: true,
+  },
+  'fido-2.1-pre': {
+    name: 'fido-2.1-pre',
+    cbor: true,
+    versions: ['FIDO_2_0', 'FIDO_2_1_PRE'],
+    pinUvAuthProtocols: [2, 1],
+    ctap21: false,
+    selection: false,
+  },
+  'fido-2.0': {
+    name: 'fido-2.0',
+    cbor: true,
+    versions: ['FIDO_2_0'],
+    pinUvAuthProtocols: [1],
+    ctap21: false,
+    selection: false,
+  },
+  'u2f-only': {
+    name: 'u2f-only',
+    cbor: false,
+    versions: ['U2F_V2'],
+    pinUvAuthProtocols: [],
+    ctap21: false,
+    selection: false,
+  },
+};
+
+export function isProfileName(name: string): name is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(name);
+}
+
+export function profile(name: ProfileName): Profile {
+  return PROFILES[name];
+}

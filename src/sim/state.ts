@@ -1,0 +1,175 @@
+/**
+ * What a key remembers across power cycles (and, with --state, across runs),
+ * and its JSON form. Everything volatile (key-agreement keys, tokens, the
+ * consecutive-wrong-PIN count) lives in the authenticator instead.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const MAX_PIN_RETRIES = 8;
+export const MAX_UV_RETRIES = 8;
+/** §6.4 minPINLength: the default, and the floor newMinPINLength may never go under. */
+export const DEFAULT_MIN_PIN_LENGTH = 4;
+
+export type CredProtect = 1 | 2 | 3;
+
+export interface StoredCredential {
+  readonly id: Uint8Array;
+  readonly rpId: string;
+  readonly rpName?: string | undefined;
+  userId: Uint8Array;
+  userName?: string | undefined;
+  userDisplayName?: string | undefined;
+  readonly privateKey: Uint8Array;
+  readonly credProtect: CredProtect;
+  /** Creation order: getAssertion lists the newest first (§6.2.2). */
+  readonly serial: number;
+}
+
+export interface PersistentState {
+  readonly aaguid: Uint8Array;
+  /** Wraps the private keys of non-discoverable credentials into their IDs; replaced by reset. */
+  credentialSecret: Uint8Array;
+  /** LEFT(SHA-256(PIN), 16) and the PIN's length in code points (for setMinPINLength §6.11.4). */
+  pin: { hash: Uint8Array; codePoints: number } | undefined;
+  pinRetries: number;
+  uvRetries: number;
+  alwaysUv: boolean;
+  minPinLength: number;
+  minPinLengthRpIds: string[];
+  forcePinChange: boolean;
+  enterpriseAttestation: boolean;
+  signCount: number;
+  nextSerial: number;
+  credentials: StoredCredential[];
+}
+
+export function freshState(aaguid: Uint8Array = new Uint8Array(randomBytes(16))): PersistentState {
+  return {
+    aaguid,
+    credentialSecret: new Uint8Array(randomBytes(32)),
+    pin: undefined,
+    pinRetries: MAX_PIN_RETRIES,
+    uvRetries: MAX_UV_RETRIES,
+    alwaysUv: false,
+    minPinLength: DEFAULT_MIN_PIN_LENGTH,
+    minPinLengthRpIds: [],
+    forcePinChange: false,
+    enterpriseAttestation: false,
+    signCount: 0,
+    nextSerial: 1,
+    credentials: [],
+  };
+}
+
+// ---------------------------------------------------------------- JSON form
+
+export const STATE_FORMAT = 'fido2-manage-virtual-key-state';
+export const STATE_VERSION = 1;
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export function stateToJson(s: PersistentState): unknown {
+  return {
+    format: STATE_FORMAT,
+    version: STATE_VERSION,
+    aaguid: hex(s.aaguid),
+    credentialSecret: hex(s.credentialSecret),
+    pin: s.pin ? { hash: hex(s.pin.hash), codePoints: s.pin.codePoints } : null,
+    pinRetries: s.pinRetries,
+    uvRetries: s.uvRetries,
+    alwaysUv: s.alwaysUv,
+    minPinLength: s.minPinLength,
+    minPinLengthRpIds: s.minPinLengthRpIds,
+    forcePinChange: s.forcePinChange,
+    enterpriseAttestation: s.enterpriseAttestation,
+    signCount: s.signCount,
+    nextSerial: s.nextSerial,
+    credentials: s.credentials.map((c) => ({
+      id: hex(c.id),
+      rpId: c.rpId,
+      rpName: c.rpName ?? null,
+      userId: hex(c.userId),
+      userName: c.userName ?? null,
+      userDisplayName: c.userDisplayName ?? null,
+      privateKey: hex(c.privateKey),
+      credProtect: c.credProtect,
+      serial: c.serial,
+    })),
+  };
+}
+
+/** Why a parsed document is not a state this version can load. */
+export class StateFormatError extends Error {}
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown, what: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new StateFormatError(`${what} is not an object`);
+  return v as Json;
+}
+function int(o: Json, k: string, min: number, max: number): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new StateFormatError(`${k} must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+function bool(o: Json, k: string): boolean {
+  if (typeof o[k] !== 'boolean') throw new StateFormatError(`${k} must be true or false`);
+  return o[k] as boolean;
+}
+function bytes(o: Json, k: string, lengths?: readonly number[]): Uint8Array {
+  const v = o[k];
+  if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(v)) throw new StateFormatError(`${k} must be hex`);
+  const b = new Uint8Array(Buffer.from(v, 'hex'));
+  if (lengths && !lengths.includes(b.length)) throw new StateFormatError(`${k} has the wrong length`);
+  return b;
+}
+function text(o: Json, k: string): string {
+  if (typeof o[k] !== 'string') throw new StateFormatError(`${k} must be a string`);
+  return o[k] as string;
+}
+function optText(o: Json, k: string): string | undefined {
+  return o[k] === null || o[k] === undefined ? undefined : text(o, k);
+}
+
+/** Parses the JSON form; throws StateFormatError naming the first problem. */
+export function stateFromJson(doc: unknown): PersistentState {
+  const o = obj(doc, 'the document');
+  if (o.format !== STATE_FORMAT) throw new StateFormatError('it is not a fido2-manage virtual key state file');
+  if (o.version !== STATE_VERSION) throw new StateFormatError(`unsupported state version ${String(o.version)}`);
+  const pin = o.pin === null ? undefined : obj(o.pin, 'pin');
+  const rpIds = o.minPinLengthRpIds;
+  if (!Array.isArray(rpIds) || !rpIds.every((r) => typeof r === 'string')) {
+    throw new StateFormatError('minPinLengthRpIds must be a list of strings');
+  }
+  if (!Array.isArray(o.credentials)) throw new StateFormatError('credentials must be a list');
+  return {
+    aaguid: bytes(o, 'aaguid', [16]),
+    credentialSecret: bytes(o, 'credentialSecret', [32]),
+    pin: pin ? { hash: bytes(pin, 'hash', [16]), codePoints: int(pin, 'codePoints', 1, 63) } : undefined,
+    pinRetries: int(o, 'pinRetries', 0, MAX_PIN_RETRIES),
+    uvRetries: int(o, 'uvRetries', 0, MAX_UV_RETRIES),
+    alwaysUv: bool(o, 'alwaysUv'),
+    minPinLength: int(o, 'minPinLength', DEFAULT_MIN_PIN_LENGTH, 63),
+    minPinLengthRpIds: rpIds as string[],
+    forcePinChange: bool(o, 'forcePinChange'),
+    enterpriseAttestation: bool(o, 'enterpriseAttestation'),
+    signCount: int(o, 'signCount', 0, 0xffffffff),
+    nextSerial: int(o, 'nextSerial', 1, Number.MAX_SAFE_INTEGER),
+    credentials: o.credentials.map((c: unknown, i: number) => {
+      const co = obj(c, `credential ${i}`);
+      return {
+        id: bytes(co, 'id'),
+        rpId: text(co, 'rpId'),
+        rpName: optText(co, 'rpName'),
+        userId: bytes(co, 'userId'),
+        userName: optText(co, 'userName'),
+        userDisplayName: optText(co, 'userDisplayName'),
+        privateKey: bytes(co, 'privateKey', [32]),
+        credProtect: int(co, 'credProtect', 1, 3) as CredProtect,
+        serial: int(co, 'serial', 0, Number.MAX_SAFE_INTEGER),
+      };
+    }),
+  };
+}

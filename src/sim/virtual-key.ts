@@ -1,0 +1,151 @@
+/**
+ * A FIDO2 security key in software: CTAPHID on the outside, a CTAP 2.x
+ * authenticator inside. Hosts attach with connect(); several links share
+ * one key the way several programs share one USB device.
+ */
+import { handleCtapRequest } from './authenticator.js';
+import { type KeyContext, freshVolatileState, type UserIo, type VolatileState } from './context.js';
+import { Capability } from './ctaphid-frames.js';
+import { CtapHidDevice, DEFAULT_TIMINGS, type HidBackend, type HidPort, type HidTimings, type TransactionControl } from './ctaphid-device.js';
+import { awaitUserPresence, type PresenceMode } from './presence.js';
+import { profile as profileOf, type Profile, type ProfileName } from './profiles.js';
+import { freshState, type PersistentState } from './state.js';
+import { u2fMessage } from './u2f.js';
+
+export type { PresenceMode } from './presence.js';
+export type { ProfileName } from './profiles.js';
+export type { PersistentState } from './state.js';
+
+export interface VirtualKeyOptions {
+  /** Which CTAP version the key speaks; default 'fido-2.1'. */
+  readonly profile?: ProfileName;
+  /** A built-in fingerprint sensor with an enrolled finger (getInfo option uv). */
+  readonly uv?: boolean;
+  /** How the simulated user answers requests for presence; default 'confirm'. */
+  readonly presence?: PresenceMode;
+  /** Accept authenticatorReset only this long after power-up; default: any time. */
+  readonly resetWindowSeconds?: number;
+  readonly quirks?: { readonly toggleAlwaysUvIgnored?: boolean };
+  /** What the key remembers (e.g. loaded from a --state file); default: factory-new. */
+  readonly state?: PersistentState;
+  /** Called after every change to the persistent state. */
+  readonly onStateChange?: (state: PersistentState) => void;
+  /** CTAPHID timings; tests may shorten them. */
+  readonly timings?: Partial<HidTimings>;
+}
+
+/** One host's attachment: write() takes one 64-byte report without report ID. */
+export interface SimLink {
+  write(report: Uint8Array): void;
+  close(): void;
+}
+
+export class VirtualKey {
+  readonly profile: Profile;
+  private readonly state: PersistentState;
+  private volatile: VolatileState;
+  private presence: PresenceMode;
+  private fingerMatches = true;
+  private readonly device: CtapHidDevice;
+  private readonly options: VirtualKeyOptions;
+
+  constructor(options: VirtualKeyOptions = {}) {
+    this.options = options;
+    this.profile = profileOf(options.profile ?? 'fido-2.1');
+    this.state = options.state ?? freshState();
+    this.volatile = freshVolatileState(Date.now());
+    this.presence = options.presence ?? 'confirm';
+    const backend: HidBackend = {
+      capabilities: this.profile.cbor ? Capability.WINK | Capability.CBOR | Capability.NMSG : Capability.WINK,
+      cbor: (request, tx) => handleCtapRequest(this.context(tx), request),
+      msg: u2fMessage,
+      wink: () => undefined,
+    };
+    this.device = new CtapHidDevice(backend, { ...DEFAULT_TIMINGS, ...options.timings });
+  }
+
+  /** Attaches a host; `onReport` receives every reply report, always asynchronously. */
+  connect(onReport: (report: Uint8Array) => void): SimLink {
+    let open = true;
+    const queue: Uint8Array[] = [];
+    let scheduled = false;
+    const port: HidPort = {
+      send: (report) => {
+        if (!open) return;
+        queue.push(report);
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          for (const r of queue.splice(0)) if (open) onReport(r);
+        });
+      },
+    };
+    return {
+      write: (report) => {
+        if (!open) throw new Error('the link to the virtual key is closed');
+        this.device.receive(Uint8Array.from(report), port);
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        this.device.detach(port);
+      },
+    };
+  }
+
+  /**
+   * Unplug and replug: key-agreement keys, tokens and the wrong-PIN streak
+   * are forgotten and a transaction in flight is lost; stored state stays.
+   */
+  powerCycle(): void {
+    this.device.powerCycle();
+    this.volatile = freshVolatileState(Date.now());
+  }
+
+  /** Changes how the simulated user answers from now on. */
+  setPresence(mode: PresenceMode): void {
+    this.presence = mode;
+  }
+
+  /** Whether the finger on the built-in sensor matches the enrolled one (default true). */
+  setFingerprintMatch(matches: boolean): void {
+    this.fingerMatches = matches;
+  }
+
+  /** A copy of what the key remembers across power cycles. */
+  snapshot(): PersistentState {
+    return structuredClone(this.state);
+  }
+
+  /** The context one CBOR command runs in; exposed for white-box tests of the authenticator. */
+  context(tx: TransactionControl): KeyContext {
+    const io: UserIo = {
+      userPresence: () => awaitUserPresence(this.presence, tx),
+      builtInUv: async () => {
+        await awaitUserPresence(this.presence, tx);
+        return this.fingerMatches;
+      },
+    };
+    const resetWindow = this.options.resetWindowSeconds;
+    return {
+      profile: this.profile,
+      state: this.state,
+      volatile: this.volatile,
+      builtInUv: this.options.uv === true && this.profile.cbor,
+      quirks: { toggleAlwaysUvIgnored: this.options.quirks?.toggleAlwaysUvIgnored === true },
+      resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
+      io,
+      now: () => Date.now(),
+      persist: () => this.options.onStateChange?.(this.state),
+      factoryReset: () => {
+        Object.assign(this.state, freshState(this.state.aaguid));
+        this.volatile.token = undefined;
+        this.volatile.consecutivePinFailures = 0;
+        this.volatile.consecutiveUvFailures = 0;
+        this.volatile.keyAgreement.clear();
+        this.options.onStateChange?.(this.state);
+      },
+    };
+  }
+}
