@@ -13,10 +13,9 @@ export interface SimKey {
 
 async function defaultKey(): Promise<SimKey> {
   try {
-    // A variable specifier keeps this file type-checking on its own; the shape is pinned by SimKey.
-    const specifier = '../sim/virtual-key.js';
-    const sim = (await import(specifier)) as { VirtualKey: new () => SimKey };
-    return new sim.VirtualKey();
+    const { VirtualKey } = await import('../sim/virtual-key.js');
+    const key: SimKey = new VirtualKey();
+    return key;
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new Fido2Error('transport', `Cannot start the virtual key (${reason}); reinstall fido2-manage`, { cause: error });
