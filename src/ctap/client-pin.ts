@@ -89,7 +89,7 @@ export function pinHash(pin: string): Uint8Array {
 
 // ---------------------------------------------------------------- request builders
 
-type Params = Map<number, CborValue>;
+export type Params = Map<number, CborValue>;
 
 function base(protocol: PinProtocol, subCommand: number): Params {
   return new Map<number, CborValue>([
