@@ -15,7 +15,7 @@ export function buildProgram(): Command {
     .version(VERSION, '--version', 'print the version')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('-d, --device <selector>', 'key to use: index from `list`, HID path, tcp:HOST:PORT, or sim')
-    .option('--timeout <seconds>', 'give up on a key that does not answer within this time', '30')
+    .option('--timeout <seconds>', 'give up on a key that does not answer within this time', '10')
     .option('-v, --verbose', 'trace CTAPHID traffic to stderr (never PINs or PIN-derived values)')
     .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
     .option('--uv', 'use built-in user verification (fingerprint) instead of the PIN')

@@ -46,7 +46,7 @@ export async function obtainToken(
   if (info.options.clientPin !== true) {
     throw new Fido2Error('pin-required', 'This needs a PIN and none is set on the key; set one first with `fido2-manage set-pin`.');
   }
-  if (info.forcePinChange === true) {
+  if (info.forcePINChange === true) {
     throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
   }
   const pin = await readPin('current', g, io);
@@ -65,7 +65,7 @@ function notice2(): void {
 export async function explainWithRetries(e: unknown, cp: ClientPin, info: AuthenticatorInfo): Promise<unknown> {
   if (e instanceof CtapError && e.status === 0x31) {
     const retries = await cp.getPinRetries().then((r) => r.retries, () => undefined);
-    return explain(e, { retries, minPinLength: info.minPinLength });
+    return explain(e, { retries, minPINLength: info.minPINLength });
   }
-  return explain(e, { minPinLength: info.minPinLength });
+  return explain(e, { minPINLength: info.minPINLength });
 }

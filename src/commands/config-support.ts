@@ -31,6 +31,6 @@ export async function configStep(step: () => Promise<void>, info: AuthenticatorI
   try {
     await step();
   } catch (e) {
-    throw explain(e, { minPinLength: info.minPinLength });
+    throw explain(e, { minPINLength: info.minPINLength });
   }
 }

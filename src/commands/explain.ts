@@ -7,7 +7,7 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPinLength?: number } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
   const msg = (kind: Fido2Error['kind'], text: string) => new Fido2Error(kind, text, { cause: e });
   switch (e.status) {
@@ -24,7 +24,7 @@ export function explain(e: unknown, context: { retries?: number; minPinLength?: 
     case 0x3f:
       return msg('pin-invalid', 'The key did not recognise your fingerprint; try again or use the PIN (without --uv).');
     case 0x37: {
-      const min = context.minPinLength === undefined ? 'the minimum length the key requires' : `${Math.max(4, context.minPinLength)} characters`;
+      const min = context.minPINLength === undefined ? 'the minimum length the key requires' : `${Math.max(4, context.minPINLength)} characters`;
       return msg('pin-policy', `The key refused the PIN by its policy: at least ${min} and at most 63 bytes, and no forced PIN change pending (see \`fido2-manage info\`).`);
     }
     case 0x35:

@@ -16,15 +16,15 @@ export async function runForcePinChange(g: GlobalOptions, io: PinIo = processPin
     if (info.options.clientPin !== true) {
       throw new Fido2Error('pin-required', 'This key has no PIN to change; set one with `fido2-manage set-pin`.');
     }
-    if (info.forcePinChange === true) {
-      report(g.json, { device: s.label, forcePinChange: true, changed: false }, 'A PIN change is already required; nothing to do.');
+    if (info.forcePINChange === true) {
+      report(g.json, { device: s.label, forcePINChange: true, changed: false }, 'A PIN change is already required; nothing to do.');
       return;
     }
     const config = await openConfig(s, info, g, io);
     await configStep(() => config.setMinPinLength({ forceChangePin: true }), info);
-    if ((await s.ctap.getInfo()).forcePinChange !== true) {
+    if ((await s.ctap.getInfo()).forcePINChange !== true) {
       throw new Fido2Error('not-confirmed', 'The key accepted the request but does not report a pending PIN change.');
     }
-    report(g.json, { device: s.label, forcePinChange: true, changed: true }, 'The key will require a new PIN before anything else (change-pin).');
+    report(g.json, { device: s.label, forcePINChange: true, changed: true }, 'The key will require a new PIN before anything else (change-pin).');
   });
 }

@@ -61,8 +61,8 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
   if (r.pinRetries !== undefined) line('PIN retries:', r.pinRetries + (r.powerCycleRequired ? ' (unplug and replug the key before the next try)' : ''));
   if (r.uvRetries !== undefined) line('UV retries:', r.uvRetries);
   if (info.pinUvAuthProtocols) line('PIN/UV auth protocols:', info.pinUvAuthProtocols.join(', '));
-  line('Minimum PIN length:', info.minPinLength ?? 4);
-  if (info.forcePinChange !== undefined) line('Force PIN change:', info.forcePinChange ? 'yes (run change-pin before anything else)' : 'no');
+  line('Minimum PIN length:', info.minPINLength ?? 4);
+  if (info.forcePINChange !== undefined) line('Force PIN change:', info.forcePINChange ? 'yes (run change-pin before anything else)' : 'no');
   if (info.maxMsgSize !== undefined) line('Max message size:', `${info.maxMsgSize} bytes`);
   if (info.remainingDiscoverableCredentials !== undefined) line('Free passkey slots:', info.remainingDiscoverableCredentials);
   if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));

@@ -27,12 +27,12 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     if (info.options.setMinPINLength !== true) {
       throw new Fido2Error('unsupported', 'Setting the minimum PIN length is not supported by this key (option setMinPINLength is off).');
     }
-    const current = info.minPinLength ?? 4;
+    const current = info.minPINLength ?? 4;
     if (length < current) {
       throw new Fido2Error('pin-policy', `The key's minimum PIN length is ${current} and can only be raised; nothing was changed.`);
     }
     const rpIds = o.rpId ?? [];
-    const maxRpIds = info.maxRpIdsForSetMinPinLength ?? 0;
+    const maxRpIds = info.maxRPIDsForSetMinPINLength ?? 0;
     if (rpIds.length > maxRpIds) {
       throw new Fido2Error('usage', `This key accepts at most ${maxRpIds} --rp-id values for the minimum PIN length, not ${rpIds.length}.`);
     }
@@ -42,13 +42,13 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
       info,
     );
     const after = await s.ctap.getInfo();
-    if ((after.minPinLength ?? 4) !== length || (o.forceChange && after.forcePinChange !== true)) {
-      throw new Fido2Error('not-confirmed', `The key accepted the change but reports minimum PIN length ${after.minPinLength ?? 4}${o.forceChange ? ` and force PIN change ${after.forcePinChange ? 'on' : 'off'}` : ''}.`);
+    if ((after.minPINLength ?? 4) !== length || (o.forceChange && after.forcePINChange !== true)) {
+      throw new Fido2Error('not-confirmed', `The key accepted the change but reports minimum PIN length ${after.minPINLength ?? 4}${o.forceChange ? ` and force PIN change ${after.forcePINChange ? 'on' : 'off'}` : ''}.`);
     }
-    const forced = after.forcePinChange === true;
+    const forced = after.forcePINChange === true;
     report(
       g.json,
-      { device: s.label, minPinLength: length, forcePinChange: forced },
+      { device: s.label, minPINLength: length, forcePINChange: forced },
       `Minimum PIN length is now ${length}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
     );
   });

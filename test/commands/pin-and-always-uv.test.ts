@@ -45,7 +45,7 @@ describe.each(['1', '2'])('PIN and always-UV management over PIN/UV auth protoco
 
     const min = await runCli(['min-pin-length', '8', ...base], { env: { FIDO2_PIN: '97531246' } });
     expect(min.code, min.stderr).toBe(0);
-    expect(json(min.stdout)).toMatchObject({ minPinLength: 8, forcePinChange: false });
+    expect(json(min.stdout)).toMatchObject({ minPINLength: 8, forcePINChange: false });
 
     const retries = await runCli(['retries', ...base]);
     expect(retries.code).toBe(0);
