@@ -35,7 +35,7 @@ describe('getInfo per profile', () => {
     expect(i.get(5)).toBe(1200);
     expect(i.get(6)).toEqual([2, 1]);
     expect(i.get(9)).toEqual(['usb']);
-    expect(i.get(10)).toEqual([new Map([['alg', -7], ['type', 'public-key']])]);
+    expect(i.get(10)).toEqual([new Map<string, string | number>([['alg', -7], ['type', 'public-key']])]);
     expect(i.get(0x0c)).toBe(false);
     expect(i.get(0x0d)).toBe(4);
     expect(typeof i.get(0x0e)).toBe('number');
