@@ -2,6 +2,7 @@
  * authenticatorClientPIN (0x06), CTAP 2.1 §6.5.5: PIN retries, key
  * agreement, setPIN, changePIN and the three ways to get a pinUvAuthToken.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { type CborMap, type Encodable } from './cbor.js';
 import { Permission, type KeyContext } from './context.js';
 import {
@@ -18,7 +19,6 @@ import { asMap, optBytes, optInt, optText, optUint, reqBytes, reqMap, reqUint } 
 import { discardToken, issueToken, keyAgreementKey, regenerateKeyAgreement, supportedProtocol } from './pin-uv-auth.js';
 import { MAX_PIN_RETRIES, MAX_UV_RETRIES } from './state.js';
 import { Status, fail } from './status.js';
-import { timingSafeEqual } from 'node:crypto';
 
 export const ClientPinSub = {
   getPINRetries: 0x01,
