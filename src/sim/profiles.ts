@@ -17,11 +17,14 @@ export interface Profile {
   readonly ctap21: boolean;
   /** authenticatorSelection (0x0B), also 2.1 only. */
   readonly selection: boolean;
+  /** AAGUIDs name a model, not a unit (WebAuthn §6.1.1): every key of one profile shares it. */
+  readonly aaguid: string;
 }
 
 const PROFILES: Record<ProfileName, Profile> = {
   'fido-2.1': {
     name: 'fido-2.1',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-000000000021',
     cbor: true,
     versions: ['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1'],
     pinUvAuthProtocols: [2, 1],
@@ -30,6 +33,7 @@ const PROFILES: Record<ProfileName, Profile> = {
   },
   'fido-2.1-pre': {
     name: 'fido-2.1-pre',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-0000000021e0',
     cbor: true,
     versions: ['FIDO_2_0', 'FIDO_2_1_PRE'],
     pinUvAuthProtocols: [2, 1],
@@ -38,6 +42,7 @@ const PROFILES: Record<ProfileName, Profile> = {
   },
   'fido-2.0': {
     name: 'fido-2.0',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-000000000020',
     cbor: true,
     versions: ['FIDO_2_0'],
     pinUvAuthProtocols: [1],
@@ -46,6 +51,7 @@ const PROFILES: Record<ProfileName, Profile> = {
   },
   'u2f-only': {
     name: 'u2f-only',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-0000000000f2',
     cbor: false,
     versions: ['U2F_V2'],
     pinUvAuthProtocols: [],
@@ -60,4 +66,9 @@ export function isProfileName(name: string): name is ProfileName {
 
 export function profile(name: ProfileName): Profile {
   return PROFILES[name];
+}
+
+/** The profile's AAGUID as the 16 bytes getInfo and attested credential data carry. */
+export function aaguidBytes(p: Profile): Uint8Array {
+  return new Uint8Array(Buffer.from(p.aaguid.replace(/-/g, ''), 'hex'));
 }

@@ -43,7 +43,7 @@ export interface PersistentState {
   credentials: StoredCredential[];
 }
 
-export function freshState(aaguid: Uint8Array = new Uint8Array(randomBytes(16))): PersistentState {
+export function freshState(aaguid: Uint8Array): PersistentState {
   return {
     aaguid,
     credentialSecret: new Uint8Array(randomBytes(32)),

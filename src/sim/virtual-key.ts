@@ -8,7 +8,7 @@ import { type KeyContext, freshVolatileState, type UserIo, type VolatileState } 
 import { Capability } from './ctaphid-frames.js';
 import { CtapHidDevice, DEFAULT_TIMINGS, type HidBackend, type HidPort, type HidTimings, type TransactionControl } from './ctaphid-device.js';
 import { awaitUserPresence, type PresenceMode } from './presence.js';
-import { profile as profileOf, type Profile, type ProfileName } from './profiles.js';
+import { aaguidBytes, profile as profileOf, type Profile, type ProfileName } from './profiles.js';
 import { freshState, type PersistentState } from './state.js';
 import { u2fMessage } from './u2f.js';
 
@@ -52,7 +52,7 @@ export class VirtualKey {
   constructor(options: VirtualKeyOptions = {}) {
     this.options = options;
     this.profile = profileOf(options.profile ?? 'fido-2.1');
-    this.state = options.state ?? freshState();
+    this.state = options.state ?? freshState(aaguidBytes(this.profile));
     this.volatile = freshVolatileState(Date.now());
     this.presence = options.presence ?? 'confirm';
     const backend: HidBackend = {

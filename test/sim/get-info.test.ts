@@ -21,6 +21,9 @@ describe('getInfo per profile', () => {
     expect(i.get(1)).toEqual(['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
     expect(i.get(2)).toEqual(['credProtect', 'minPinLength']);
     expect((i.get(3) as Uint8Array).length).toBe(16);
+    // The AAGUID names the model: two keys of one profile share it, another profile differs.
+    expect(i.get(3)).toEqual((await info(new VirtualKey())).get(3));
+    expect(i.get(3)).not.toEqual((await info(new VirtualKey({ profile: 'fido-2.0' }))).get(3));
     expect(Object.fromEntries(options(i))).toEqual({
       rk: true,
       up: true,

@@ -95,7 +95,7 @@ describe('--state file', () => {
     open.mockClear();
     fsync.mockClear();
     rename.mockClear();
-    saveStateFile(path, freshState());
+    saveStateFile(path, freshState(new Uint8Array(16)));
     expect(rename).toHaveBeenCalledTimes(1);
     const [from, to] = rename.mock.calls[0]!;
     expect(to).toBe(path);
@@ -109,12 +109,12 @@ describe('--state file', () => {
   it('a write that fails half way leaves the old file as it was and no temporary file', () => {
     const dir = tempDir();
     const path = join(dir, 'key.json');
-    saveStateFile(path, freshState());
+    saveStateFile(path, freshState(new Uint8Array(16)));
     const before = readFileSync(path, 'utf8');
     vi.mocked(fs.writeSync).mockImplementationOnce(() => {
       throw new Error('disk full');
     });
-    expect(() => saveStateFile(path, freshState())).toThrow('disk full');
+    expect(() => saveStateFile(path, freshState(new Uint8Array(16)))).toThrow('disk full');
     expect(readFileSync(path, 'utf8')).toBe(before);
     expect(readdirSync(dir)).toEqual(['key.json']);
   });
