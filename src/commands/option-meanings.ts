@@ -1,12 +1,12 @@
 /** What each getInfo option means for the person holding the key, for `info`. */
 const MEANINGS: Readonly<Record<string, readonly [on: string, off: string]>> = {
   plat: ['built into the platform', 'a roaming key'],
-  rk: ['stores discoverable credentials (passkeys)', 'cannot store discoverable credentials'],
+  rk: ['stores discoverable credentials, i.e. passkeys', 'cannot store discoverable credentials'],
   up: ['can ask for a touch', 'cannot ask for a touch'],
-  uv: ['built-in user verification (e.g. fingerprint) is set up', 'has built-in user verification, not set up yet'],
+  uv: ['built-in user verification, e.g. a fingerprint, is set up', 'has built-in user verification, not set up yet'],
   clientPin: ['a PIN is set', 'supports a PIN, none set'],
-  pinUvAuthToken: ['issues permission-scoped PIN/UV tokens (CTAP 2.1)', 'no permission-scoped tokens'],
-  authnrCfg: ['can be configured (always-UV, minimum PIN length)', 'no configuration command'],
+  pinUvAuthToken: ['issues permission-scoped PIN/UV tokens, CTAP 2.1', 'no permission-scoped tokens'],
+  authnrCfg: ['can be configured: always-UV, minimum PIN length', 'no configuration command'],
   alwaysUv: [
     'the key asks for PIN or fingerprint on every operation',
     'the key asks for PIN only when the site requires it',
@@ -14,9 +14,9 @@ const MEANINGS: Readonly<Record<string, readonly [on: string, off: string]>> = {
   makeCredUvNotRqd: ['creates non-discoverable credentials without PIN', 'asks for PIN to create any credential'],
   setMinPINLength: ['minimum PIN length can be raised', 'minimum PIN length is fixed'],
   credMgmt: ['manages stored credentials', 'no credential management'],
-  credentialMgmtPreview: ['manages stored credentials (preview command)', 'no credential management preview'],
+  credentialMgmtPreview: ['manages stored credentials, preview command', 'no credential management preview'],
   bioEnroll: ['fingerprints enrolled', 'fingerprint reader, none enrolled'],
-  userVerificationMgmtPreview: ['fingerprints enrolled (preview command)', 'fingerprint reader, none enrolled (preview)'],
+  userVerificationMgmtPreview: ['fingerprints enrolled, preview command', 'fingerprint reader, none enrolled, preview command'],
   largeBlobs: ['stores large blobs', 'no large blob storage'],
   ep: ['enterprise attestation enabled', 'enterprise attestation supported, disabled'],
   noMcGaPermissionsWithClientPin: ['sign-in needs built-in UV, not the PIN', 'sign-in works with the PIN'],

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './harness.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
+
+/** Starts `fido2-manage sim` as its own process and resolves once it says where it listens. */
+function serve(args: string[]): Promise<{ device: string; stop(): Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+):(\d+)/.exec(out);
+      if (m) {
+        resolve({
+          device: `tcp:${m[1]}:${m[2]}`,
+          stop: () =>
+            new Promise((done) => {
+              child.on('exit', (code) => done(code));
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`sim exited ${code}: ${out}`)));
+  });
+}
+
+describe('fido2-manage sim --state', () => {
+  it('keeps a PIN set in one run for the next run', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'key.json');
+    const first = await serve(['--state', state]);
+    const set = await runCli(['set-pin', '--device', first.device], { env: { FIDO2_PIN: '8642' } });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await runCli(['uvs', '--device', first.device], { env: { FIDO2_PIN: '8642' } })).code).toBe(0);
+    await first.stop();
+    expect(readFileSync(state, 'utf8')).not.toContain('8642');
+
+    const second = await serve(['--state', state]);
+    const info = await runCli(['info', '--device', second.device, '--json']);
+    expect(JSON.parse(info.stdout).info.options).toMatchObject({ clientPin: true, alwaysUv: true });
+    expect((await runCli(['verify-pin', '--device', second.device], { env: { FIDO2_PIN: '8642' } })).code).toBe(0);
+    await second.stop();
+  });
+
+  it('refuses a corrupt state file with one clear line', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'key.json');
+    writeFileSync(state, '{"not": "a key"');
+    const r = await runCli(['sim', '--listen', '127.0.0.1:0', '--state', state]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/key\.json/);
+  });
+});
