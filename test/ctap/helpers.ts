@@ -98,6 +98,6 @@ export interface VectorCase {
 }
 
 export function loadVectors(): VectorCase[] {
-  const raw = JSON.parse(readFileSync('/work/shared/vectors/pin-protocols.json', 'utf8')) as { cases: VectorCase[] };
+  const raw = JSON.parse(readFileSync(new URL('../../../shared/vectors/pin-protocols.json', import.meta.url), 'utf8')) as { cases: VectorCase[] };
   return raw.cases;
 }

@@ -1,4 +1,4 @@
-/** Known-answer vectors computed independently with python-fido2 (/work/shared/vectors). */
+/** Known-answer vectors computed independently with python-fido2 (../shared/vectors beside the repository). */
 import { describe, expect, it } from 'vitest';
 import { AuthenticatorConfig, buildSetMinPinLengthParams, configMessage, ConfigSubCommand } from '../../src/ctap/authenticator-config.js';
 import { ClientPin, padPin, pinHash } from '../../src/ctap/client-pin.js';

@@ -1,6 +1,6 @@
 /**
  * Known-answer vectors for PIN/UV auth protocols 1 and 2 (computed with
- * python-fido2, /work/shared/vectors): the key's own protocol code with the
+ * python-fido2, ../shared/vectors): the key's own protocol code with the
  * vectors' authenticator private key and IVs injected.
  */
 import { readFileSync } from 'node:fs';
