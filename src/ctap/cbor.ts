@@ -6,6 +6,7 @@
  * itself; the canonical form is what keys verify pinUvAuthParams against.
  */
 import { malformed } from './errors.js';
+import { concatBytes } from './bytes.js';
 
 /** A tagged item; never produced by keys in CTAP2, kept so odd vendor data decodes. */
 export class CborTag {
@@ -117,15 +118,7 @@ function encodeMap(entries: [CborValue, CborValue][], out: Uint8Array[]): void {
 export function encodeCbor(value: CborValue): Uint8Array {
   const parts: Uint8Array[] = [];
   encodeInto(value, parts);
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const result = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    result.set(p, offset);
-    offset += p.length;
-  }
-  return result;
+  return concatBytes(...parts);
 }
 
 // ---------------------------------------------------------------- decoding

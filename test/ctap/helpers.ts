@@ -2,7 +2,6 @@
  * Test helpers: hand-written CBOR hex (independent of src/ctap/cbor.ts, so
  * the encoder is checked, not trusted) and a scripted CborChannel.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CborChannel, CborRequestOptions } from '../../src/ctap/ctap2.js';
 import type { AuthenticatorInfo } from '../../src/ctap/get-info.js';
@@ -82,22 +81,4 @@ export function baseInfo(overrides: Partial<AuthenticatorInfo> = {}): Authentica
   };
 }
 
-export interface VectorCase {
-  protocol: 1 | 2;
-  platformPrivateKey: string;
-  authenticatorPrivateKey: string;
-  authenticatorPublicKey: { x: string; y: string };
-  platformKeyAgreement: { x: string; y: string };
-  sharedSecret: string;
-  ivsUsedInOrder: string[];
-  getPinToken: { pin: string; pinHash16: string; pinHashEnc: string };
-  setPin: { newPin: string; paddedNewPin: string; newPinEnc: string; pinUvAuthParam: string };
-  changePin: { currentPin: string; newPin: string; pinHashEnc: string; newPinEnc: string; pinUvAuthParam: string };
-  pinUvAuthToken: { token: string; tokenEnc: string };
-  authenticatorConfig: Record<'toggleAlwaysUv' | 'enableEnterpriseAttestation' | 'setMinPINLength', { message: string; pinUvAuthParam: string }>;
-}
-
-export function loadVectors(): VectorCase[] {
-  const raw = JSON.parse(readFileSync(new URL('../../../shared/vectors/pin-protocols.json', import.meta.url), 'utf8')) as { cases: VectorCase[] };
-  return raw.cases;
-}
+export { loadVectors, type VectorCase } from '../helpers/vectors.js';

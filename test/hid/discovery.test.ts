@@ -5,6 +5,7 @@ import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
 import type { Transport } from '../../src/hid/transport.js';
 import { ScriptedTransport } from './scripted-transport.js';
 import { miniKeyTransport } from './mini-key.js';
+import { rejection } from '../helpers/rejection.js';
 
 const rec = (path: string, extra: Partial<HidDeviceRecord> = {}): HidDeviceRecord => ({
   path,
@@ -22,15 +23,6 @@ const rec = (path: string, extra: Partial<HidDeviceRecord> = {}): HidDeviceRecor
 
 const lister = (records: HidDeviceRecord[]) => async () => records;
 
-async function rejection(p: Promise<unknown>): Promise<Fido2Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(Fido2Error);
-    return e as Fido2Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('parseDeviceSelector', () => {
   it('recognises every selector form', () => {

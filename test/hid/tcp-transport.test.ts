@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
 import { CtapHidDevice } from '../../src/hid/ctaphid.js';
 import { FrameDecoder, encodeFrame, openTcpTransport, tcpLabel } from '../../src/hid/tcp-transport.js';
 import type { Transport } from '../../src/hid/transport.js';
 import { MiniKey } from './mini-key.js';
+import { rejection } from '../helpers/rejection.js';
 
 const servers: Server[] = [];
 const transports: Transport[] = [];
@@ -65,15 +65,6 @@ async function connect(port: number): Promise<Transport> {
   return t;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Fido2Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(Fido2Error);
-    return e as Fido2Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('FrameDecoder', () => {
   it('handles partial chunks and several frames per chunk', () => {

@@ -3,30 +3,15 @@
  * python-fido2, ../shared/vectors): the key's own protocol code with the
  * vectors' authenticator private key and IVs injected.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { handleCtapRequest } from '../../src/sim/authenticator.js';
 import { encodeCbor, decodeCbor, type Encodable } from '../../src/sim/cbor.js';
-import { authenticate, decrypt, encrypt, pinHash, publicKeyOf, sharedSecret, verify, type PinUvAuthProtocol } from '../../src/sim/pin-protocol.js';
+import { authenticate, decrypt, encrypt, pinHash, publicKeyOf, sharedSecret, verify } from '../../src/sim/pin-protocol.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';
+import { loadVectors } from '../helpers/vectors.js';
 
-interface Case {
-  protocol: PinUvAuthProtocol;
-  authenticatorPrivateKey: string;
-  authenticatorPublicKey: { x: string; y: string };
-  platformKeyAgreement: { x: string; y: string };
-  sharedSecret: string;
-  ivsUsedInOrder: string[];
-  getPinToken: { pin: string; pinHash16: string; pinHashEnc: string };
-  setPin: { newPin: string; paddedNewPin: string; newPinEnc: string; pinUvAuthParam: string };
-  changePin: { currentPin: string; newPin: string; pinHashEnc: string; newPinEnc: string; pinUvAuthParam: string };
-  pinUvAuthToken: { token: string; tokenEnc: string };
-  authenticatorConfig: Record<string, { message: string; pinUvAuthParam: string }>;
-}
 
-const path = fileURLToPath(new URL('../../../shared/vectors/pin-protocols.json', import.meta.url));
-const cases = (JSON.parse(readFileSync(path, 'utf8')) as { cases: Case[] }).cases;
+const cases = loadVectors();
 const h = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
