@@ -95,7 +95,7 @@ async function openError(path: string, error: unknown): Promise<Fido2Error> {
 function disconnected(path: string, op: string, error: unknown): Fido2Error {
   return new Fido2Error(
     'transport',
-    `The security key was disconnected (${op} failed: ${firstLine(error)}); plug it in again and retry`,
+    `The security key at ${path} was disconnected (${op} failed: ${firstLine(error)}); plug it in again and retry`,
     { cause: error },
   );
 }

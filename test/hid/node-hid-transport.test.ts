@@ -89,7 +89,7 @@ describe('node-hid transport (fake node-hid)', () => {
   it('reports a read failure as a disconnected key, and keeps failing', async () => {
     const t = await openNodeHidTransport('/fake/path');
     fake.reads.push(new Error('could not read data from device'));
-    await expect(t.read(100)).rejects.toThrow(/^The security key was disconnected \(read failed: could not read data from device\); plug it in again and retry$/);
+    await expect(t.read(100)).rejects.toThrow(/^The security key at \/fake\/path was disconnected \(read failed: could not read data from device\); plug it in again and retry$/);
     await expect(t.write(new Uint8Array(64))).rejects.toThrow(/disconnected/);
   });
 
