@@ -111,6 +111,8 @@ describe('command line', () => {
     });
     expect(sent).toBe(true);
     expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Cancelled/);
+    expect(k.hidCommands).toContain(0x11); // CTAPHID_CANCEL reached the key
     const info = JSON.parse((await runCli(['info', '--device', k.device, '--json'])).stdout);
     expect(info.info.options.clientPin).toBe(true); // not reset
   });

@@ -37,6 +37,8 @@ export interface KeyUnderTest {
   key: VirtualKey;
   device: string;
   ctapCommands: number[];
+  /** CTAPHID commands (init packets, bit 7 cleared) the key received, in order. */
+  hidCommands: number[];
   close(): Promise<void>;
 }
 
@@ -44,11 +46,13 @@ export interface KeyUnderTest {
 export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnderTest> {
   const key = new VirtualKey(options);
   const ctapCommands: number[] = [];
+  const hidCommands: number[] = [];
   const connect = key.connect.bind(key);
   key.connect = (onReport) => {
     const link = connect(onReport);
     return {
       write(report: Uint8Array) {
+        if (report[4]! & 0x80) hidCommands.push(report[4]! & 0x7f);
         // An initialisation packet of CTAPHID_CBOR (0x90) carries the CTAP command in its first payload byte.
         if (report[4] === 0x90 && ((report[5]! << 8) | report[6]!) > 0) ctapCommands.push(report[7]!);
         link.write(report);
@@ -57,7 +61,7 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
     };
   };
   const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
-  return { key, device: `tcp:127.0.0.1:${server.port}`, ctapCommands, close: () => server.close() };
+  return { key, device: `tcp:127.0.0.1:${server.port}`, ctapCommands, hidCommands, close: () => server.close() };
 }
 
 export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;
