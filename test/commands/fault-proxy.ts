@@ -60,3 +60,60 @@ export async function startFaultProxy(target: { host: string; port: number }, fa
       }),
   };
 }
+
+/**
+ * A TCP proxy whose link to the key is a real TCP transport wrapped in the
+ * fault injector of test/helpers/fault-transport.ts: the CLI process sees
+ * dropped, duplicated, reordered, foreign-channel, keepalive-laden, busy,
+ * slow or vanishing reports, exactly as a flaky USB key would produce them.
+ */
+export async function startFaultyLink(
+  target: { host: string; port: number },
+  faults: import('../helpers/fault-transport.js').FaultOptions,
+): Promise<{ device: string; injected(): Record<string, number>; close(): Promise<void> }> {
+  const { withFaults } = await import('../helpers/fault-transport.js');
+  const { openTcpTransport } = await import('../../src/hid/tcp-transport.js');
+  const injected: Record<string, number> = {};
+  const sockets = new Set<Socket>();
+  const server: Server = createServer(async (client) => {
+    sockets.add(client);
+    const link = withFaults(await openTcpTransport(target.host, target.port), faults);
+    let open = true;
+    const end = () => {
+      if (!open) return;
+      open = false;
+      for (const [k, v] of Object.entries(link.faults)) injected[k] = (injected[k] ?? 0) + v;
+      client.destroy();
+      void link.close();
+    };
+    client.on('close', end).on('error', end);
+    let pending = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const report = new Uint8Array(pending.subarray(2, 2 + pending.readUInt16BE(0)));
+        pending = pending.subarray(2 + report.length);
+        link.write(report).catch(end);
+      }
+    });
+    while (open) {
+      try {
+        const r = await link.read(50);
+        if (r && open) client.write(Buffer.concat([Buffer.from([0, r.length]), r]));
+      } catch {
+        end();
+      }
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    device: `tcp:127.0.0.1:${port}`,
+    injected: () => injected,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
