@@ -41,6 +41,10 @@ export function buildProgram(): Command {
     .description('show what the key supports and how it is set (getInfo, PIN retries)')
     .action(async (_o, cmd: Command) => (await import('./commands/info.js')).runInfo(globals(cmd)));
   program
+    .command('wink')
+    .description('make the key blink, to tell which one --device points at')
+    .action(async (_o, cmd: Command) => (await import('./commands/wink.js')).runWink(globals(cmd)));
+  program
     .command('retries')
     .description('show PIN and UV retries left and whether a power cycle is needed')
     .action(async (_o, cmd: Command) => (await import('./commands/retries.js')).runRetries(globals(cmd)));

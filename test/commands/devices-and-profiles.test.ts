@@ -36,6 +36,13 @@ describe('devices', () => {
     expect(tcp.pinRetries).toBe(8);
   });
 
+  it('wink reaches the key as CTAPHID_WINK', async () => {
+    k = await startKey();
+    const r = await runCli(['wink', '--device', k.device, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(k.hidCommands).toContain(0x08);
+  });
+
   it('info as text explains each option', async () => {
     const r = await runCli(['info', '--device', 'sim']);
     expect(r.code).toBe(0);
