@@ -33,8 +33,10 @@ export function authenticatorConfig(ctx: KeyContext, req: Request): Encodable | 
     if (protocolNumber === undefined) fail(Status.MISSING_PARAMETER);
     supportedProtocol(ctx, protocolNumber);
   }
-  // §6.11.1: a key nobody can verify on is configured without a token.
-  if (isProtected(ctx)) {
+  // §6.11.1: a key nobody can verify on is configured without a token. With alwaysUv on, only
+  // toggleAlwaysUv itself may go without one, or a key without a PIN could never turn it off.
+  const alwaysUvGuards = ctx.state.alwaysUv && sub !== ConfigSub.toggleAlwaysUv;
+  if (isProtected(ctx) || alwaysUvGuards) {
     if (param === undefined) fail(Status.PUAT_REQUIRED);
     // The message covers subCommandParams exactly as the platform encoded them.
     const rawParams = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);

@@ -29,6 +29,16 @@ describe('authenticatorConfig authorisation', () => {
     expect((await info(host)).options.get('alwaysUv')).toBe(false);
   });
 
+  it('with alwaysUv on and no PIN, only toggleAlwaysUv goes without a token', async () => {
+    const { host, p } = await setup();
+    expect(await p.config(TOGGLE)).toBe(ST.OK);
+    expect(await p.config(MINLEN, new Map([[1, 6]]))).toBe(ST.PUAT_REQUIRED);
+    expect(await p.config(EA)).toBe(ST.PUAT_REQUIRED);
+    expect((await info(host)).minPin).toBe(4);
+    expect(await p.config(TOGGLE)).toBe(ST.OK);
+    expect(await p.config(MINLEN, new Map([[1, 6]]))).toBe(ST.OK);
+  });
+
   it('with a PIN: PUAT_REQUIRED without a token, PIN_AUTH_INVALID for a bad param or a token without acfg', async () => {
     const { host, p } = await setup();
     await p.setPin('1234');
