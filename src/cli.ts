@@ -99,13 +99,19 @@ export function buildProgram(): Command {
     .option('--state <file>', 'keep the key state in this file across runs')
     .option('--reset-window <seconds>', 'accept reset only this many seconds after power-up')
     .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
-    .action(async (o: Record<string, string | boolean | undefined>) => (await import('./commands/sim.js')).runSim(o));
+    // --uv is also a global option; merging the globals makes `sim --uv` reach the key either way.
+    .action(async (_o, cmd: Command) => (await import('./commands/sim.js')).runSim(cmd.optsWithGlobals()));
   return program;
 }
 
-function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message: string } {
-  if (e instanceof Fido2Error) return { kind: e.kind, message: e.message };
+function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message: string; reason?: string } {
+  if (e instanceof Fido2Error) return e.reason === undefined ? { kind: e.kind, message: e.message } : { kind: e.kind, message: e.message, reason: e.reason };
   return { kind: 'internal', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}. Please report it with the output of --verbose.` };
+}
+
+function printError(line: { kind: string; message: string; reason?: string }, exitCode: number): void {
+  const error = { kind: line.kind, exitCode, message: line.message, ...(line.reason === undefined ? {} : { reason: line.reason }) };
+  process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,12 +124,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return exitCodeFor('usage');
+      // commander has already printed the message to stderr.
+      const code = exitCodeFor('usage');
+      if (json) printError({ kind: 'usage', message: e.message.replace(/^error: /, '') }, code);
+      return code;
     }
-    const { kind, message } = errorLine(e);
-    const code = exitCodeFor(kind);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind, exitCode: code, message } }, null, 2)}\n`);
-    process.stderr.write(`fido2-manage: ${message}\n`);
+    const line = errorLine(e);
+    const code = exitCodeFor(line.kind);
+    if (json) printError(line, code);
+    process.stderr.write(`fido2-manage: ${line.message}\n`);
     return code;
   }
 }

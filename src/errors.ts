@@ -15,15 +15,20 @@ export type ErrorKind =
   | 'presence' // user presence denied or timed out
   | 'cancelled' // cancelled by the user (Ctrl-C) or CTAPHID_CANCEL
   | 'not-confirmed' // the key did not read back the state that was asked for
+  | 'already-done' // the key is already in a state the command cannot start from (PIN already set)
   | 'key-error'; // any other error status from the key
 
 export class Fido2Error extends Error {
+  /** A finer, stable reason within the kind, for scripts (e.g. 'power-cycle-required'). */
+  readonly reason: string | undefined;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(message, options);
     this.name = 'Fido2Error';
+    this.reason = options?.reason;
   }
 }

@@ -25,7 +25,7 @@ export async function runAlwaysUv(want: boolean, g: GlobalOptions, io: PinIo = p
       report(g.json, { device: s.label, alwaysUv: want, changed: false }, `Always-UV is already ${STATE(want)}; nothing to do.`);
       return;
     }
-    const config = await openConfig(s, info, g, io);
+    const config = await openConfig(s, info, g, io, 'toggle-always-uv');
     await configStep(() => config.toggleAlwaysUv(), info);
     const after = (await s.ctap.getInfo()).options.alwaysUv === true;
     if (after !== want) {

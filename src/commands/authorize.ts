@@ -1,6 +1,7 @@
 import { ClientPin, type PinUvAuthToken } from '../ctap/client-pin.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { CtapError } from '../ctap/errors.js';
+import { ACFG } from '../ctap/permissions.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, pinProtocol } from './global-options.js';
 import { explain } from './explain.js';
@@ -36,6 +37,10 @@ export async function obtainToken(
     if (info.options.uv !== true) {
       throw new Fido2Error('unsupported', 'This key has no built-in user verification set up (option uv); use the PIN instead of --uv.');
     }
+    // CTAP 2.1 §6.5.5.7.3: the acfg permission by built-in UV needs the uvAcfg option.
+    if (permissions & ACFG && info.options.uvAcfg !== true) {
+      throw new Fido2Error('unsupported', 'This key cannot authorise configuration with built-in user verification (no uvAcfg option); use the PIN instead of --uv.');
+    }
     notice2();
     try {
       return await cp.getUvToken(permissions);
@@ -44,7 +49,8 @@ export async function obtainToken(
     }
   }
   if (info.options.clientPin !== true) {
-    throw new Fido2Error('pin-required', 'This needs a PIN and none is set on the key; set one first with `fido2-manage set-pin`.');
+    const uvHint = info.options.uv === true ? ', or pass --uv to use its built-in user verification' : '';
+    throw new Fido2Error('pin-required', `This needs a PIN and none is set on the key; set one first with \`fido2-manage set-pin\`${uvHint}.`);
   }
   if (info.forcePINChange === true) {
     throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
@@ -67,5 +73,5 @@ export async function explainWithRetries(e: unknown, cp: ClientPin, info: Authen
     const retries = await cp.getPinRetries().then((r) => r.retries, () => undefined);
     return explain(e, { retries, minPINLength: info.minPINLength });
   }
-  return explain(e, { minPINLength: info.minPINLength });
+  return explain(e, { minPINLength: info.minPINLength, forcePINChange: info.forcePINChange });
 }

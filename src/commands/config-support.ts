@@ -19,10 +19,13 @@ export function requireConfig(info: AuthenticatorInfo, what: string): void {
 /**
  * authenticatorConfig for one command: with an acfg token when the key is
  * protected by a PIN or UV (or when the user offered --uv), without one otherwise,
- * as CTAP 2.1 §6.11.1 allows for an unprotected key.
+ * as CTAP 2.1 §6.11.1 allows for an unprotected key. With always-UV on, keys
+ * ask for a token for every change but toggling always-UV itself.
  */
-export async function openConfig(s: Session, info: AuthenticatorInfo, g: GlobalOptions, io: PinIo): Promise<AuthenticatorConfig> {
-  const token: PinUvAuthToken | undefined = isProtected(info) || g.uv ? await obtainToken(s, info, g, io, ACFG) : undefined;
+export async function openConfig(s: Session, info: AuthenticatorInfo, g: GlobalOptions, io: PinIo, step: 'toggle-always-uv' | 'other' = 'other'): Promise<AuthenticatorConfig> {
+  const alwaysUvGuards = info.options.alwaysUv === true && step !== 'toggle-always-uv';
+  const needToken = isProtected(info) || alwaysUvGuards || g.uv === true;
+  const token: PinUvAuthToken | undefined = needToken ? await obtainToken(s, info, g, io, ACFG) : undefined;
   return new AuthenticatorConfig(s.ctap, token);
 }
 

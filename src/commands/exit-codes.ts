@@ -15,6 +15,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   presence: 10,
   'not-confirmed': 11,
   'key-error': 12,
+  'already-done': 13,
   cancelled: 130,
 };
 

@@ -7,23 +7,26 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPINLength?: number } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
-  const msg = (kind: Fido2Error['kind'], text: string) => new Fido2Error(kind, text, { cause: e });
+  const msg = (kind: Fido2Error['kind'], text: string, reason?: string) => new Fido2Error(kind, text, { cause: e, reason });
   switch (e.status) {
     case 0x31: {
       const left = context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`;
       return msg('pin-invalid', `Wrong PIN; nothing was changed.${left}`);
     }
     case 0x34:
-      return msg('pin-blocked', 'Too many wrong PINs in a row: unplug the key, plug it back in, and try again.');
+      return msg('pin-blocked', 'Too many wrong PINs in a row: unplug the key, plug it back in, and try again.', 'power-cycle-required');
     case 0x32:
-      return msg('pin-blocked', `The PIN is blocked after too many wrong attempts. Only a reset helps, and ${RESET_ERASES}.`);
+      return msg('pin-blocked', `The PIN is blocked after too many wrong attempts. Only a reset helps, and ${RESET_ERASES}.`, 'pin-blocked');
     case 0x3c:
-      return msg('pin-blocked', 'Built-in user verification is blocked; use the PIN instead (without --uv).');
+      return msg('pin-blocked', 'Built-in user verification is blocked; use the PIN instead (without --uv).', 'uv-blocked');
     case 0x3f:
       return msg('pin-invalid', 'The key did not recognise your fingerprint; try again or use the PIN (without --uv).');
     case 0x37: {
+      if (context.forcePINChange) {
+        return msg('pin-policy', `The key refused the new PIN: while a PIN change is required it must differ from the current PIN and have at least ${Math.max(4, context.minPINLength ?? 4)} characters.`);
+      }
       const min = context.minPINLength === undefined ? 'the minimum length the key requires' : `${Math.max(4, context.minPINLength)} characters`;
       return msg('pin-policy', `The key refused the PIN by its policy: at least ${min} and at most 63 bytes, and no forced PIN change pending (see \`fido2-manage info\`).`);
     }

@@ -36,6 +36,10 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     if (rpIds.length > maxRpIds) {
       throw new Fido2Error('usage', `This key accepts at most ${maxRpIds} --rp-id values for the minimum PIN length, not ${rpIds.length}.`);
     }
+    if (length === current && rpIds.length === 0 && !o.forceChange) {
+      report(g.json, { device: s.label, minPINLength: length, forcePINChange: info.forcePINChange === true, changed: false }, `The minimum PIN length is already ${length}; nothing to do.`);
+      return;
+    }
     const config = await openConfig(s, info, g, io);
     await configStep(
       () => config.setMinPinLength({ newMinPinLength: length, minPinLengthRpIds: rpIds.length ? rpIds : undefined, forceChangePin: o.forceChange || undefined }),
@@ -48,7 +52,7 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     const forced = after.forcePINChange === true;
     report(
       g.json,
-      { device: s.label, minPINLength: length, forcePINChange: forced },
+      { device: s.label, minPINLength: length, forcePINChange: forced, changed: true },
       `Minimum PIN length is now ${length}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
     );
   });

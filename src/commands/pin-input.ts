@@ -34,6 +34,9 @@ export function processPinIo(): PinIo {
   };
 }
 
+/** Editors on Windows start UTF-8 files with a byte-order mark; it is never part of a PIN. */
+const stripBom = (text: string): string => (text.startsWith('\uFEFF') ? text.slice(1) : text);
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
@@ -84,7 +87,7 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
       const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new Fido2Error('usage', `Cannot read the PIN file ${s.file} (${code}); check the path and its permissions.`);
     }
-    return nonEmpty(text.split(/\r?\n/)[0] ?? '', `the file ${s.file}`);
+    return nonEmpty(stripBom(text).split(/\r?\n/)[0] ?? '', `the file ${s.file}`);
   }
   if (s.envName !== undefined) {
     const v = io.env[s.envName];
@@ -92,9 +95,12 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
     return nonEmpty(v, `the variable ${s.envName}`);
   }
   const fromDefault = io.env[s.defaultEnv];
-  if (fromDefault !== undefined && fromDefault !== '') return fromDefault;
+  if (fromDefault !== undefined && fromDefault !== '') {
+    if (s.stdin || s.arg !== undefined) io.warn(`${s.defaultEnv} is set and takes precedence over ${s.stdin ? `${s.argFlag}-stdin` : s.argFlag}; unset it to use that.`);
+    return fromDefault;
+  }
   if (s.stdin) {
-    const lines = (await io.readStdin()).split(/\r?\n/);
+    const lines = stripBom(await io.readStdin()).split(/\r?\n/);
     const line = lines[s.stdinLine];
     if (line === undefined || line === '') {
       throw new Fido2Error('usage', `Standard input has no ${which === 'new' ? 'new ' : ''}PIN on line ${s.stdinLine + 1}; send the PIN followed by a newline.`);

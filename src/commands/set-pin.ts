@@ -11,7 +11,7 @@ export async function runSetPin(g: GlobalOptions, io: PinIo = processPinIo()): P
     const info = await s.ctap.getInfo();
     const cp = clientPinFor(s, info, g);
     if (info.options.clientPin === true) {
-      throw new Fido2Error('usage', 'This key already has a PIN; use `fido2-manage change-pin` to change it.');
+      throw new Fido2Error('already-done', 'This key already has a PIN; nothing was changed. Use `fido2-manage change-pin` to change it.');
     }
     // FIDO2_PIN / --pin are accepted too, so `FIDO2_PIN=... fido2-manage set-pin` works in scripts.
     const pin = checkNewPin(await readPin('new', g, io, 'current'), info.minPINLength ?? 4);

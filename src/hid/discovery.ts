@@ -24,6 +24,7 @@ export type DeviceSelector =
   | { kind: 'sim' }
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'index'; index: number }
+  | { kind: 'serial'; serial: string }
   | { kind: 'path'; path: string };
 
 /** Test seams: where device records come from and how a HID path or TCP address is opened. */
@@ -36,8 +37,13 @@ export interface DiscoveryDeps {
 
 export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'log'>, DiscoveryDeps {}
 
+/** The rule that gives the logged-in user the FIDO hidraw nodes (systemd tags them ID_FIDO_TOKEN). */
+export const LINUX_UDEV_RULE = 'ACTION=="add|change", SUBSYSTEM=="hidraw", ENV{ID_FIDO_TOKEN}=="1", TAG+="uaccess", GROUP="plugdev", MODE="0660"';
+
 export const NO_DEVICE_MESSAGE =
-  'No FIDO security key found. Check that it is plugged in; on Linux, non-root access needs a udev rule, see README "Linux access"';
+  process.platform === 'linux'
+    ? `No FIDO security key found. Check that it is plugged in; without root, Linux needs a udev rule such as ${LINUX_UDEV_RULE} in /etc/udev/rules.d/70-fido.rules (README "Linux access")`
+    : 'No FIDO security key found. Check that it is plugged in and that no other program holds it';
 
 /** Parses a --device value; pure, throws Fido2Error('usage') on a malformed one. */
 export function parseDeviceSelector(s: string | undefined): DeviceSelector {
@@ -52,6 +58,11 @@ export function parseDeviceSelector(s: string | undefined): DeviceSelector {
       throw new Fido2Error('usage', `Bad device "${value}": write tcp:HOST:PORT, e.g. tcp:127.0.0.1:35962`);
     }
     return { kind: 'tcp', host: match[1]!, port };
+  }
+  if (/^serial:/i.test(value)) {
+    const serial = value.slice(7);
+    if (serial === '') throw new Fido2Error('usage', `Bad device "${value}": write serial:SERIAL, as the list command shows it`);
+    return { kind: 'serial', serial };
   }
   if (/^\d+$/.test(value)) {
     const index = Number(value);
@@ -82,7 +93,8 @@ export async function listDevices(deps: Pick<DiscoveryDeps, 'lister'> = {}): Pro
     if (r.path && !byPath.has(r.path)) byPath.set(r.path, r);
   }
   return [...byPath.keys()]
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    // Numeric-aware, so /dev/hidraw2 comes before /dev/hidraw10.
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((path, i) => {
       const r = byPath.get(path)!;
       const info: DeviceInfo = { index: i + 1, path, vendorId: r.vendorId, productId: r.productId };
@@ -95,12 +107,13 @@ export async function listDevices(deps: Pick<DiscoveryDeps, 'lister'> = {}): Pro
 
 /** Picks the HID key a selector names; throws no-device / usage errors naming the choices. */
 export async function selectHidDevice(
-  selector: DeviceSelector & { kind: 'auto' | 'index' | 'path' },
+  selector: DeviceSelector & { kind: 'auto' | 'index' | 'path' | 'serial' },
   deps: Pick<DiscoveryDeps, 'lister'> = {},
 ): Promise<DeviceInfo> {
   const devices = await listDevices(deps);
   if (devices.length === 0) {
-    throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
+    const asked = selector.kind === 'auto' ? '' : ` (asked for ${selector.kind === 'index' ? selector.index : selector.kind === 'serial' ? `serial:${selector.serial}` : selector.path})`;
+    throw new Fido2Error('no-device', NO_DEVICE_MESSAGE.replace('found.', `found${asked}.`));
   }
   const listing = devices.map((d) => `  ${describeDevice(d)}`).join('\n');
   if (selector.kind === 'auto') {
@@ -111,6 +124,12 @@ export async function selectHidDevice(
     const found = devices[selector.index - 1];
     if (found) return found;
     throw new Fido2Error('no-device', `There is no security key number ${selector.index}; connected keys:\n${listing}`);
+  }
+  if (selector.kind === 'serial') {
+    const matches = devices.filter((d) => d.serialNumber === selector.serial);
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new Fido2Error('usage', `${matches.length} keys report serial ${selector.serial}; pick one with --device N:\n${listing}`);
+    throw new Fido2Error('no-device', `No FIDO security key with serial ${selector.serial}; connected keys:\n${listing}`);
   }
   const found = devices.find((d) => d.path === selector.path);
   if (found) return found;

@@ -97,6 +97,13 @@ describe('command line', () => {
     expect(VERSION).toBe(pkg.version);
   });
 
+  it('usage errors exit 2 and still print the JSON error document with --json', async () => {
+    const r = await runCli(['uvd', '--bogus', '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage', exitCode: 2 } });
+    expect(JSON.parse(r.stdout).error.message).toMatch(/--bogus/);
+  });
+
   it('usage errors exit 2', async () => {
     expect((await runCli(['no-such-command'])).code).toBe(2);
     expect((await runCli(['info', '--timeout', 'soon', '--device', 'sim'])).code).toBe(2);

@@ -59,7 +59,33 @@ describe.each(['1', '2'])('PIN and always-UV management over PIN/UV auth protoco
   });
 });
 
+describe('re-running on keys already configured', () => {
+  it('set-pin on a key with a PIN exits 13 and changes nothing; min-pin-length at the current value sends nothing', async () => {
+    k = await startKey();
+    expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: '24682468' } })).code).toBe(0);
+    const again = await runCli(['set-pin', '--device', k.device, '--json'], { env: { FIDO2_PIN: '13571357' } });
+    expect(again.code).toBe(13);
+    expect(JSON.parse(again.stdout).error.kind).toBe('already-done');
+    expect((await runCli(['verify-pin', '--device', k.device], { env: { FIDO2_PIN: '24682468' } })).code).toBe(0);
+    const before = k.ctapCommands.length;
+    const same = await runCli(['min-pin-length', '4', '--device', k.device, '--json'], { env: { FIDO2_PIN: '24682468' } });
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ changed: false, minPINLength: 4 });
+    expect(k.ctapCommands.slice(before).every((c) => c === CTAP.getInfo)).toBe(true);
+  });
+});
+
 describe('always-UV without a PIN', () => {
+  it('with always-UV on and no PIN, other config changes need a PIN first and toggling off still works', async () => {
+    k = await startKey();
+    expect((await runCli(['uvs', '--device', k.device])).code).toBe(0);
+    const min = await runCli(['min-pin-length', '6', '--device', k.device]);
+    expect(min.code).toBe(9);
+    expect(min.stderr).toMatch(/set one first/);
+    expect((await runCli(['uvd', '--device', k.device])).code).toBe(0);
+    expect((await runCli(['min-pin-length', '6', '--device', k.device])).code).toBe(0);
+  });
+
   it('toggles without a token while no PIN is set, and reports a key that does not confirm', async () => {
     k = await startKey();
     const on = await runCli(['uvs', '--device', k.device]);
@@ -97,9 +123,10 @@ describe('wrong PINs', () => {
     const attempt = () => runCli(['verify-pin', '--device', k!.device], { env: { FIDO2_PIN: '1111' } });
     expect((await attempt()).code).toBe(6);
     expect((await attempt()).code).toBe(6);
-    const third = await attempt();
+    const third = await runCli(['verify-pin', '--device', k.device, '--json'], { env: { FIDO2_PIN: '1111' } });
     expect(third.code).toBe(7);
     expect(third.stderr).toMatch(/unplug the key, plug it back in/);
+    expect(JSON.parse(third.stdout).error.reason).toBe('power-cycle-required');
     const retries = await runCli(['retries', '--device', k.device, '--json']);
     expect(JSON.parse(retries.stdout)).toMatchObject({ pinRetries: 5, powerCycleRequired: true });
     // Five more wrong PINs, replugging after every three, block the PIN for good.
@@ -108,9 +135,10 @@ describe('wrong PINs', () => {
       await attempt();
     }
     k.key.powerCycle();
-    const blocked = await attempt();
+    const blocked = await runCli(['verify-pin', '--device', k.device, '--json'], { env: { FIDO2_PIN: '1111' } });
     expect(blocked.code).toBe(7);
     expect(blocked.stderr).toMatch(/Only a reset helps/);
+    expect(JSON.parse(blocked.stdout).error.reason).toBe('pin-blocked');
   });
 });
 

@@ -70,6 +70,22 @@ describe('PIN sources, first match wins', () => {
   });
 });
 
+describe('PIN hygiene', () => {
+  it('drops a UTF-8 byte-order mark from a PIN file and from stdin', async () => {
+    const bom = join(dir, 'bom.txt');
+    writeFileSync(bom, '\uFEFF1234\r\n');
+    expect(await pinFromSources('current', { pinFile: bom }, fakeIo())).toBe('1234');
+    expect(await pinFromSources('current', { pinStdin: true }, fakeIo({ stdin: '\uFEFF5678\n' }))).toBe('5678');
+  });
+
+  it('warns when FIDO2_PIN overrides an explicit --pin-stdin or --pin', async () => {
+    const io = fakeIo({ env: { FIDO2_PIN: 'env-pin' }, stdin: 'stdin-pin\n' });
+    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('env-pin');
+    expect(io.warnings.join()).toMatch(/FIDO2_PIN is set and takes precedence over --pin-stdin/);
+    expect(io.warnings.join()).not.toContain('env-pin');
+  });
+});
+
 describe('readPin', () => {
   it('falls back to the current-PIN sources for set-pin', async () => {
     expect(await readPin('new', {}, fakeIo({ env: { FIDO2_PIN: 'abcd' } }), 'current')).toBe('abcd');

@@ -50,6 +50,15 @@ describe('fido2-manage sim --state', () => {
     await second.stop();
   });
 
+  it('--uv gives the served key a built-in fingerprint that grants tokens', async () => {
+    const key = await serve(['--uv']);
+    const info = JSON.parse((await runCli(['info', '--device', key.device, '--json'])).stdout);
+    expect(info.info.options.uv).toBe(true);
+    expect(typeof info.uvRetries).toBe('number');
+    expect((await runCli(['verify-pin', '--uv', '--device', key.device])).code).toBe(0);
+    await key.stop();
+  });
+
   it('refuses a corrupt state file with one clear line', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'key.json');
     writeFileSync(state, '{"not": "a key"');

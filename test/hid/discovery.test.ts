@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fido2Error } from '../../src/errors.js';
-import { describeDevice, listDevices, openDevice, parseDeviceSelector } from '../../src/hid/discovery.js';
+import { NO_DEVICE_MESSAGE, describeDevice, listDevices, openDevice, parseDeviceSelector } from '../../src/hid/discovery.js';
 import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
 import type { Transport } from '../../src/hid/transport.js';
 import { ScriptedTransport } from './scripted-transport.js';
@@ -79,7 +79,28 @@ describe('openDevice', () => {
   it('with no device says how to fix it', async () => {
     const e = await rejection(openDevice(undefined, { lister: lister([]) }));
     expect(e.kind).toBe('no-device');
-    expect(e.message).toBe('No FIDO security key found. Check that it is plugged in; on Linux, non-root access needs a udev rule, see README "Linux access"');
+    expect(e.message).toBe(NO_DEVICE_MESSAGE);
+    if (process.platform === 'linux') expect(e.message).toContain('ENV{ID_FIDO_TOKEN}=="1"');
+    expect(e.message).not.toContain('\n');
+    const asked = await rejection(openDevice('5', { lister: lister([]) }));
+    expect(asked.message).toMatch(/^No FIDO security key found \(asked for 5\)\./);
+  });
+
+  it('numbers /dev/hidraw2 before /dev/hidraw10', async () => {
+    const devices = await listDevices({ lister: lister([rec('/dev/hidraw10'), rec('/dev/hidraw2')]) });
+    expect(devices.map((d) => d.path)).toEqual(['/dev/hidraw2', '/dev/hidraw10']);
+  });
+
+  it('selects by serial number, and names a serial nobody has', async () => {
+    const devices = lister([rec('/dev/hidraw1', { serialNumber: 'AAA' }), rec('/dev/hidraw2', { serialNumber: 'BBB' })]);
+    opened.length = 0;
+    await openDevice('serial:BBB', { lister: devices, openHid });
+    expect(opened).toEqual(['/dev/hidraw2']);
+    const e = await rejection(openDevice('serial:CCC', { lister: devices, openHid }));
+    expect(e.kind).toBe('no-device');
+    expect(e.message).toMatch(/^No FIDO security key with serial CCC/);
+    expect(parseDeviceSelector('serial:X9')).toEqual({ kind: 'serial', serial: 'X9' });
+    expect(() => parseDeviceSelector('serial:')).toThrow(/serial:SERIAL/);
   });
 
   it('uses the only device when none is selected', async () => {
