@@ -3,7 +3,7 @@ import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { CtapError } from '../ctap/errors.js';
 import { ACFG } from '../ctap/permissions.js';
 import { Fido2Error } from '../errors.js';
-import { type GlobalOptions, pinProtocol } from './global-options.js';
+import { type GlobalOptions, minRetries, pinProtocol } from './global-options.js';
 import { explain } from './explain.js';
 import { type PinIo, readPin } from './pin-input.js';
 import type { Session } from './session.js';
@@ -56,6 +56,7 @@ export async function obtainToken(
     throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
   }
   const pin = await readPin('current', g, io);
+  await guardRetries(cp, g);
   try {
     return await cp.getPinToken(pin, permissions);
   } catch (e) {
@@ -65,6 +66,19 @@ export async function obtainToken(
 
 function notice2(): void {
   process.stderr.write('Verify with your fingerprint on the key...\n');
+}
+
+/**
+ * With --min-retries N, refuses to spend a PIN attempt when N or fewer are
+ * left, so a wrong PIN in a fleet script cannot walk a key into the block.
+ */
+export async function guardRetries(cp: ClientPin, g: GlobalOptions): Promise<void> {
+  const floor = minRetries(g);
+  if (floor === undefined) return;
+  const { retries } = await cp.getPinRetries();
+  if (retries <= floor) {
+    throw new Fido2Error('pin-blocked', `Only ${retries} PIN attempts left (--min-retries ${floor}); nothing was tried. Check the PIN, then run again with a lower --min-retries.`, { reason: 'retries-guard' });
+  }
 }
 
 /** Adds the retries left to a wrong-PIN error; a failure to read them leaves the message without it. */

@@ -1,6 +1,6 @@
 import { checkNewPin } from '../ctap/pin-policy.js';
 import { Fido2Error } from '../errors.js';
-import { clientPinFor, explainWithRetries } from './authorize.js';
+import { clientPinFor, explainWithRetries, guardRetries } from './authorize.js';
 import type { GlobalOptions } from './global-options.js';
 import { report } from './output.js';
 import { type PinIo, processPinIo, readPin } from './pin-input.js';
@@ -15,6 +15,7 @@ export async function runChangePin(g: GlobalOptions, io: PinIo = processPinIo())
     }
     const current = await readPin('current', g, io);
     const next = checkNewPin(await readPin('new', g, io), info.minPINLength ?? 4);
+    await guardRetries(cp, g);
     try {
       await cp.changePin(current, next);
     } catch (e) {

@@ -9,6 +9,7 @@ export interface GlobalOptions extends PinSourceOptions {
   verbose?: boolean;
   pinProtocol?: string;
   uv?: boolean;
+  minRetries?: string;
 }
 
 export function timeoutMs(g: GlobalOptions): number {
@@ -24,4 +25,11 @@ export function pinProtocol(g: GlobalOptions): 1 | 2 | undefined {
   if (g.pinProtocol === undefined) return undefined;
   if (g.pinProtocol === '1' || g.pinProtocol === '2') return Number(g.pinProtocol) as 1 | 2;
   throw new Fido2Error('usage', `--pin-protocol takes 1 or 2, not "${g.pinProtocol}".`);
+}
+
+export function minRetries(g: GlobalOptions): number | undefined {
+  if (g.minRetries === undefined) return undefined;
+  const n = Number(g.minRetries);
+  if (!/^\d+$/.test(g.minRetries) || n > 8) throw new Fido2Error('usage', `--min-retries takes a whole number from 0 to 8, not "${g.minRetries}".`);
+  return n;
 }

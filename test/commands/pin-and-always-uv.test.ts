@@ -117,6 +117,17 @@ describe('wrong PINs', () => {
     expect(JSON.parse(info.stdout).info.options.alwaysUv).toBe(false);
   });
 
+  it('--min-retries refuses to spend an attempt when too few are left', async () => {
+    k = await startKey();
+    expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: '2580' } })).code).toBe(0);
+    expect((await runCli(['verify-pin', '--device', k.device], { env: { FIDO2_PIN: '1111' } })).code).toBe(6);
+    const guarded = await runCli(['uvs', '--device', k.device, '--min-retries', '7', '--json'], { env: { FIDO2_PIN: '1111' } });
+    expect(guarded.code).toBe(7);
+    expect(JSON.parse(guarded.stdout).error.reason).toBe('retries-guard');
+    expect(JSON.parse((await runCli(['retries', '--device', k.device, '--json'])).stdout).pinRetries).toBe(7);
+    expect((await runCli(['uvs', '--device', k.device, '--min-retries', '6'], { env: { FIDO2_PIN: '2580' } })).code).toBe(0);
+  });
+
   it('says to replug after three wrong PINs in a row, and that only reset helps once blocked', async () => {
     k = await startKey();
     expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: '2580' } })).code).toBe(0);
