@@ -6,9 +6,10 @@
 import { decodeRequest, encodeCbor, type Encodable } from './cbor.js';
 import { clientPin } from './client-pin.js';
 import { authenticatorConfig } from './config.js';
+import { credentialManagement } from './credential-management.js';
 import type { KeyContext } from './context.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
-import { MAX_MSG_SIZE, getInfo } from './get-info.js';
+import { MAX_MSG_SIZE, getInfo, infoOptions } from './get-info.js';
 import { makeCredential } from './make-credential.js';
 import { CtapStatusError, Status, fail, type StatusCode } from './status.js';
 
@@ -19,8 +20,11 @@ export const Command = {
   clientPin: 0x06,
   reset: 0x07,
   getNextAssertion: 0x08,
+  credentialManagement: 0x0a,
   selection: 0x0b,
   config: 0x0d,
+  /** The CTAP 2.1 draft's prototype credential management (getInfo "credentialMgmtPreview"). */
+  credentialManagementPreview: 0x41,
 } as const;
 
 async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Promise<Encodable | undefined> {
@@ -43,6 +47,12 @@ async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Pro
       if (!ctx.profile.selection) fail(Status.INVALID_COMMAND);
       await ctx.io.userPresence();
       return undefined;
+    case Command.credentialManagement:
+      if (!v21) fail(Status.INVALID_COMMAND);
+      return credentialManagement(ctx, decodeRequest(body), false);
+    case Command.credentialManagementPreview:
+      if (!infoOptions(ctx).has('credentialMgmtPreview')) fail(Status.INVALID_COMMAND);
+      return credentialManagement(ctx, decodeRequest(body), true);
     case Command.config:
       if (!v21) fail(Status.INVALID_COMMAND);
       return authenticatorConfig(ctx, decodeRequest(body));
@@ -71,6 +81,10 @@ export async function handleCtapRequest(ctx: KeyContext, request: Uint8Array): P
   const command = request[0]!;
   // getNextAssertion only continues the immediately preceding getAssertion (§6.3).
   if (command !== Command.getNextAssertion) ctx.volatile.assertions = undefined;
+  // Credential enumerations likewise end with any other command (§6.8); the handler checks subcommands.
+  if (command !== Command.credentialManagement && command !== Command.credentialManagementPreview) {
+    ctx.volatile.credentialEnumeration = undefined;
+  }
   try {
     const result = await dispatch(ctx, command, request.subarray(1));
     if (result === undefined) return statusOnly(Status.OK);

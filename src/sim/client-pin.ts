@@ -219,7 +219,7 @@ function changePin(ctx: KeyContext, params: CborMap): void {
 /** Permission bits this key can grant; the rest are CTAP2_ERR_UNAUTHORIZED_PERMISSION. */
 function checkPermissions(permissions: number): void {
   if (permissions === 0) fail(Status.INVALID_PARAMETER);
-  const grantable = Permission.mc | Permission.ga | Permission.acfg;
+  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg;
   if (permissions > 0xff || (permissions & ~grantable) !== 0) fail(Status.UNAUTHORIZED_PERMISSION);
 }
 

@@ -36,6 +36,14 @@ export interface AssertionBatch {
   readonly expiresAt: number;
 }
 
+/**
+ * What enumerateRPsGetNextRP / enumerateCredentialsGetNextCredential still
+ * have to hand out (CTAP 2.1 §6.8.3, §6.8.4); any other request ends it.
+ */
+export type CredentialEnumeration =
+  | { readonly kind: 'rps'; readonly remaining: { readonly id: string; readonly name: string | undefined }[] }
+  | { readonly kind: 'credentials'; readonly remaining: StoredCredential[] };
+
 export interface VolatileState {
   /** Key-agreement private keys, made on first use after power-up (§6.5.6 initialize()). */
   keyAgreement: Map<PinUvAuthProtocol, Uint8Array>;
@@ -45,6 +53,7 @@ export interface VolatileState {
   consecutiveUvFailures: number;
   poweredUpAt: number;
   assertions: AssertionBatch | undefined;
+  credentialEnumeration: CredentialEnumeration | undefined;
 }
 
 export function freshVolatileState(now: number): VolatileState {
@@ -55,6 +64,7 @@ export function freshVolatileState(now: number): VolatileState {
     consecutiveUvFailures: 0,
     poweredUpAt: now,
     assertions: undefined,
+    credentialEnumeration: undefined,
   };
 }
 

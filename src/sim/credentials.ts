@@ -12,8 +12,14 @@ import type { CredProtect } from './state.js';
 const ID_VERSION = 1;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
-/** version || IV || encrypted (private key || credProtect) || tag */
+/** version || IV || encrypted (private key || flags) || tag; flags = credProtect | DISCOVERABLE */
 export const CREDENTIAL_ID_LENGTH = 1 + IV_LENGTH + 33 + TAG_LENGTH;
+/**
+ * Marks the ID of a discoverable credential: such an ID is only good while
+ * the key still stores the credential, so that deleting it (§6.8.5) or a
+ * replacing makeCredential retires the ID too, although it could still open.
+ */
+const DISCOVERABLE = 0x80;
 
 /** COSE algorithm ES256 (RFC 9053), the only one the key offers. */
 export const ES256 = -7;
@@ -27,13 +33,14 @@ export function wrapCredentialId(
   rpIdHash: Uint8Array,
   privateKey: Uint8Array,
   credProtect: CredProtect,
+  discoverable: boolean,
 ): Uint8Array {
   const iv = randomBytes(IV_LENGTH);
   const c = createCipheriv('aes-256-gcm', secret, iv);
   c.setAAD(rpIdHash);
   const plain = new Uint8Array(33);
   plain.set(privateKey, 0);
-  plain[32] = credProtect;
+  plain[32] = credProtect | (discoverable ? DISCOVERABLE : 0);
   const body = Buffer.concat([c.update(plain), c.final()]);
   return new Uint8Array(Buffer.concat([Buffer.of(ID_VERSION), iv, body, c.getAuthTag()]));
 }
@@ -43,33 +50,36 @@ export function unwrapCredentialId(
   secret: Uint8Array,
   rpIdHash: Uint8Array,
   id: Uint8Array,
-): { privateKey: Uint8Array; credProtect: CredProtect } | undefined {
+): { privateKey: Uint8Array; credProtect: CredProtect; discoverable: boolean } | undefined {
   if (id.length !== CREDENTIAL_ID_LENGTH || id[0] !== ID_VERSION) return undefined;
   try {
     const d = createDecipheriv('aes-256-gcm', secret, id.subarray(1, 1 + IV_LENGTH));
     d.setAAD(rpIdHash);
     d.setAuthTag(id.subarray(id.length - TAG_LENGTH));
     const plain = Buffer.concat([d.update(id.subarray(1 + IV_LENGTH, id.length - TAG_LENGTH)), d.final()]);
-    const credProtect = plain[32];
+    const credProtect = plain[32]! & ~DISCOVERABLE;
     if (credProtect !== 1 && credProtect !== 2 && credProtect !== 3) return undefined;
-    return { privateKey: new Uint8Array(plain.subarray(0, 32)), credProtect };
+    return { privateKey: new Uint8Array(plain.subarray(0, 32)), credProtect, discoverable: (plain[32]! & DISCOVERABLE) !== 0 };
   } catch {
     return undefined;
   }
 }
 
-/** The credential public key as a COSE_Key (kty EC2, alg ES256, crv P-256), canonical CBOR. */
-export function coseEs256PublicKey(privateKey: Uint8Array): Uint8Array {
+/** The credential public key as a COSE_Key map (kty EC2, alg ES256, crv P-256). */
+export function coseEs256PublicKeyMap(privateKey: Uint8Array): Map<number, number | Uint8Array> {
   const p = p256.getPublicKey(privateKey, false);
-  return encodeCbor(
-    new Map<number, number | Uint8Array>([
-      [1, 2],
-      [3, ES256],
-      [-1, 1],
-      [-2, p.slice(1, 33)],
-      [-3, p.slice(33, 65)],
-    ]),
-  );
+  return new Map<number, number | Uint8Array>([
+    [1, 2],
+    [3, ES256],
+    [-1, 1],
+    [-2, p.slice(1, 33)],
+    [-3, p.slice(33, 65)],
+  ]);
+}
+
+/** The same COSE_Key in canonical CBOR, as attested credential data carries it. */
+export function coseEs256PublicKey(privateKey: Uint8Array): Uint8Array {
+  return encodeCbor(coseEs256PublicKeyMap(privateKey));
 }
 
 /** ECDSA P-256 over SHA-256 of `message`, DER encoded as WebAuthn expects. */

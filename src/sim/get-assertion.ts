@@ -86,6 +86,7 @@ function fromAllowList(ctx: KeyContext, rpHash: Uint8Array, ids: Uint8Array[], u
     const opened = unwrapCredentialId(ctx.state.credentialSecret, rpHash, id);
     if (!opened || (opened.credProtect === 3 && !userVerified)) continue;
     const stored = ctx.state.credentials.find((c) => bytesEqual(c.id, id));
+    if (opened.discoverable && !stored) continue; // deleted or replaced since
     out.push(
       stored ?? {
         id,

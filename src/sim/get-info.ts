@@ -19,9 +19,12 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     ['clientPin', ctx.state.pin !== undefined],
   ]);
   if (ctx.builtInUv) o.set('uv', true);
+  // The 2.1 draft's prototype command 0x41 (CredentialManagementPrototype): only a pre key offers it.
+  if (!v21 && ctx.profile.versions.includes('FIDO_2_1_PRE')) o.set('credentialMgmtPreview', true);
   if (v21) {
     o.set('pinUvAuthToken', true);
     o.set('authnrCfg', true);
+    o.set('credMgmt', true);
     o.set('alwaysUv', ctx.state.alwaysUv);
     o.set('setMinPINLength', true);
     // §6.4: makeCredUvNotRqd must be false while alwaysUv is on.

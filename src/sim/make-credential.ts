@@ -108,8 +108,10 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
   const rpHash = rpIdHash(rpId);
   for (const id of excluded) {
     const found = unwrapCredentialId(ctx.state.credentialSecret, rpHash, id);
+    // A discoverable credential counts only while stored (deleted ones are gone, §6.8.5).
+    const live = found && (!found.discoverable || ctx.state.credentials.some((c) => bytesEqual(c.id, id)));
     // A credProtect level-3 credential stays invisible without UV (§12.1).
-    if (found && (found.credProtect < 3 || uv.userVerified)) {
+    if (found && live && (found.credProtect < 3 || uv.userVerified)) {
       if (!uv.userPresent) await ctx.io.userPresence();
       fail(Status.CREDENTIAL_EXCLUDED);
     }
@@ -123,7 +125,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
   const requestedProtect = credProtectLevel(extensions);
   const credProtect: CredProtect = requestedProtect ?? 1;
   const privateKey = newCredentialPrivateKey();
-  const credentialId = wrapCredentialId(ctx.state.credentialSecret, rpHash, privateKey, credProtect);
+  const credentialId = wrapCredentialId(ctx.state.credentialSecret, rpHash, privateKey, credProtect, rk);
   if (rk) {
     if (replacing >= 0) ctx.state.credentials.splice(replacing, 1);
     ctx.state.credentials.push({

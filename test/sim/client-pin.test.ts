@@ -159,13 +159,15 @@ describe('tokens and permissions', () => {
     }
   });
 
-  it('permissions 0 is INVALID_PARAMETER, unsupported ones UNAUTHORIZED_PERMISSION', async () => {
+  it('permissions 0 is INVALID_PARAMETER, unsupported ones UNAUTHORIZED_PERMISSION, cm is granted', async () => {
     const { p } = await setup();
     await p.setPin('1234');
     expect((await p.token('1234', 0)).status).toBe(ST.INVALID_PARAMETER);
     expect((await p.token('1234', PERM.be)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
     expect((await p.token('1234', PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
-    expect((await p.token('1234', PERM.mc | PERM.cm)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
+    expect((await p.token('1234', PERM.mc | PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
+    expect((await p.token('1234', PERM.mc | PERM.cm)).status).toBe(ST.OK);
+    expect((await p.token('1234', PERM.cm, 'example.com')).status).toBe(ST.OK);
   });
 
   it('a token for protocol 1 does not verify under protocol 2, and a new token retires the old one', async () => {

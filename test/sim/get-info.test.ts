@@ -30,6 +30,7 @@ describe('getInfo per profile', () => {
       clientPin: false,
       pinUvAuthToken: true,
       authnrCfg: true,
+      credMgmt: true,
       alwaysUv: false,
       setMinPINLength: true,
       makeCredUvNotRqd: true,
@@ -57,7 +58,8 @@ describe('getInfo per profile', () => {
     const i = await info(key);
     expect(i.get(1)).toEqual(['FIDO_2_0', 'FIDO_2_1_PRE']);
     const o = options(i);
-    for (const name of ['pinUvAuthToken', 'authnrCfg', 'alwaysUv', 'setMinPINLength']) expect(o.has(name), name).toBe(false);
+    for (const name of ['pinUvAuthToken', 'authnrCfg', 'alwaysUv', 'setMinPINLength', 'credMgmt']) expect(o.has(name), name).toBe(false);
+    expect(o.get('credentialMgmtPreview')).toBe(true);
     expect(i.has(0x0d)).toBe(false);
     const host = await CtapHost.open(key);
     expect(await host.status(CTAP.config, new Map([[1, 2]]))).toBe(ST.INVALID_COMMAND);
@@ -82,7 +84,7 @@ describe('getInfo per profile', () => {
 
   it('answers unknown CTAP commands with CTAP1_ERR_INVALID_COMMAND', async () => {
     const host = await CtapHost.open(new VirtualKey());
-    for (const cmd of [0x00, 0x03, 0x05, 0x09, 0x0a, 0x0c, 0x40, 0x41, 0x55, 0xff]) {
+    for (const cmd of [0x00, 0x03, 0x05, 0x09, 0x0c, 0x40, 0x41, 0x55, 0xff]) {
       expect(await host.status(cmd), `0x${cmd.toString(16)}`).toBe(ST.INVALID_COMMAND);
     }
     host.close();
