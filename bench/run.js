@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage, MessageAssembler, parsePacket } from '../dist/hid/packets.js';
 import { pinProtocolV1, pinProtocolV2 } from '../dist/ctap/pin-protocol.js';
+import { loadP256 } from '../dist/ctap/p256.js';
 import { p256 } from '@noble/curves/nist.js';
 import { VirtualKey } from '../dist/sim/virtual-key.js';
 import { startSimServer } from '../dist/sim/server.js';
@@ -116,7 +117,8 @@ function perSecond(fn, ms = 1000) {
   return (n * 1000) / (t - t0);
 }
 
-function throughput() {
+async function throughput() {
+  await loadP256();
   const payload = randomBytes(7609);
   const asm = new MessageAssembler();
   const msgs = perSecond(() => {
@@ -190,7 +192,7 @@ async function fleet(latencyMs) {
 const results = { date: new Date().toISOString(), node: process.version };
 results.startup = startup();
 results.roundTrips = await roundTrips();
-results.throughput = throughput();
+results.throughput = await throughput();
 // Instant replies measure the host's own cost per key; 2 ms per report is a USB key at a 2 ms polling interval.
 results.fleet = await fleet(0);
 results.fleetUsbLatency = await fleet(2);

@@ -13,6 +13,7 @@ import { CtapError, malformed } from './errors.js';
 import { preferredPinProtocol, supportsPinProtocol, type AuthenticatorInfo } from './get-info.js';
 import { pinProtocol, type Encapsulation, type PinProtocol, type PinProtocolVersion } from './pin-protocol.js';
 import { checkNewPin, MAX_PIN_BYTES, normalizePin } from './pin-policy.js';
+import { loadP256 } from './p256.js';
 
 export const ClientPinSubCommand = {
   getPinRetries: 0x01,
@@ -349,6 +350,7 @@ export class ClientPin {
    */
   private async withKeyAgreement<T>(step: (enc: Encapsulation) => Promise<T>): Promise<T> {
     if (this.encapsulation === undefined) {
+      await loadP256();
       const peer = parseKeyAgreementReply(await this.clientPin(buildGetKeyAgreementParams(this.protocol)));
       this.encapsulation = this.protocol.encapsulate(peer, this.platformPrivateKey);
     }

@@ -4,7 +4,7 @@
  * the CSPRNG when not given.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
+import { p256 } from './p256.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -46,16 +46,16 @@ function aesCbc(mode: 'encrypt' | 'decrypt', key: Uint8Array, iv: Uint8Array, da
 
 function ecdh(version: PinProtocolVersion, peerCoseKey: unknown, platformPrivateKey: Uint8Array | undefined, kdf: (z: Uint8Array) => Uint8Array): Encapsulation {
   const peer = parseCoseKey(peerCoseKey);
-  const priv = platformPrivateKey ?? p256.utils.randomSecretKey();
-  if (!p256.utils.isValidSecretKey(priv)) throw new RangeError(`PIN protocol ${version}: invalid platform private key`);
+  const priv = platformPrivateKey ?? p256().utils.randomSecretKey();
+  if (!p256().utils.isValidSecretKey(priv)) throw new RangeError(`PIN protocol ${version}: invalid platform private key`);
   let z: Uint8Array;
   try {
     // Compressed form is 0x02/0x03 || x; only x is the ECDH shared value.
-    z = p256.getSharedSecret(priv, uncompressed(peer), true).slice(1);
+    z = p256().getSharedSecret(priv, uncompressed(peer), true).slice(1);
   } catch (e) {
     throw malformed('keyAgreement point was refused by ECDH', e);
   }
-  const pub = p256.getPublicKey(priv, false);
+  const pub = p256().getPublicKey(priv, false);
   return {
     keyAgreement: buildCoseKey({ x: pub.slice(1, 33), y: pub.slice(33, 65) }),
     sharedSecret: kdf(z),

@@ -12,6 +12,7 @@ import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { MAX_MSG_SIZE, getInfo, infoOptions } from './get-info.js';
 import { makeCredential } from './make-credential.js';
 import { CtapStatusError, Status, fail, type StatusCode } from './status.js';
+import { loadP256 } from './p256.js';
 
 export const Command = {
   makeCredential: 0x01,
@@ -26,6 +27,14 @@ export const Command = {
   /** The CTAP 2.1 draft's prototype credential management (getInfo "credentialMgmtPreview"). */
   credentialManagementPreview: 0x41,
 } as const;
+
+const CURVE_COMMANDS: ReadonlySet<number> = new Set([
+  Command.makeCredential,
+  Command.getAssertion,
+  Command.getNextAssertion,
+  Command.credentialManagement,
+  Command.credentialManagementPreview,
+]);
 
 async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Promise<Encodable | undefined> {
   const v21 = ctx.profile.ctap21;
@@ -86,6 +95,8 @@ export async function handleCtapRequest(ctx: KeyContext, request: Uint8Array): P
     ctx.volatile.credentialEnumeration = undefined;
   }
   try {
+    // Credentials are P-256 keys; clientPIN loads the curve itself, only when it needs ECDH.
+    if (CURVE_COMMANDS.has(command)) await loadP256();
     const result = await dispatch(ctx, command, request.subarray(1));
     if (result === undefined) return statusOnly(Status.OK);
     const cbor = encodeCbor(result);

@@ -19,6 +19,7 @@ import { asMap, optBytes, optInt, optText, optUint, reqBytes, reqMap, reqUint } 
 import { discardToken, issueToken, keyAgreementKey, regenerateKeyAgreement, supportedProtocol } from './pin-uv-auth.js';
 import { MAX_PIN_RETRIES, MAX_UV_RETRIES } from './state.js';
 import { Status, fail } from './status.js';
+import { loadP256 } from './p256.js';
 
 export const ClientPinSub = {
   getPINRetries: 0x01,
@@ -41,6 +42,8 @@ const UV_AUTH_BLOCK_AFTER = 3;
 export async function clientPin(ctx: KeyContext, params: CborMap): Promise<Encodable | undefined> {
   const sub = reqUint(params, P.subCommand);
   const v21 = ctx.profile.ctap21;
+  // Only the retries queries work without ECDH; `info` sends nothing else, so it never loads the curve.
+  if (sub !== ClientPinSub.getPINRetries && sub !== ClientPinSub.getUVRetries) await loadP256();
   switch (sub) {
     case ClientPinSub.getPINRetries:
       optionalProtocol(ctx, params);

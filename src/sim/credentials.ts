@@ -5,7 +5,7 @@
  * ID presented for another RP simply fails to open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
+import { p256 } from './p256.js';
 import { encodeCbor } from './cbor.js';
 import type { CredProtect } from './state.js';
 
@@ -25,7 +25,7 @@ const DISCOVERABLE = 0x80;
 export const ES256 = -7;
 
 export function newCredentialPrivateKey(): Uint8Array {
-  return p256.utils.randomSecretKey();
+  return p256().utils.randomSecretKey();
 }
 
 export function wrapCredentialId(
@@ -67,7 +67,7 @@ export function unwrapCredentialId(
 
 /** The credential public key as a COSE_Key map (kty EC2, alg ES256, crv P-256). */
 export function coseEs256PublicKeyMap(privateKey: Uint8Array): Map<number, number | Uint8Array> {
-  const p = p256.getPublicKey(privateKey, false);
+  const p = p256().getPublicKey(privateKey, false);
   return new Map<number, number | Uint8Array>([
     [1, 2],
     [3, ES256],
@@ -84,5 +84,5 @@ export function coseEs256PublicKey(privateKey: Uint8Array): Uint8Array {
 
 /** ECDSA P-256 over SHA-256 of `message`, DER encoded as WebAuthn expects. */
 export function signEs256(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return p256.sign(message, privateKey, { format: 'der' });
+  return p256().sign(message, privateKey, { format: 'der' });
 }

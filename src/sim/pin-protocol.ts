@@ -4,7 +4,7 @@
  * which callers may supply (the known-answer vectors pin it).
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
+import { p256 } from './p256.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -30,13 +30,13 @@ function sec1(pub: CoseP256): Uint8Array {
 }
 
 export function publicKeyOf(privateKey: Uint8Array): CoseP256 {
-  const p = p256.getPublicKey(privateKey, false);
+  const p = p256().getPublicKey(privateKey, false);
   return { x: p.slice(1, 33), y: p.slice(33, 65) };
 }
 
 /** A fresh key-agreement private key; called lazily, never at import time. */
 export function newKeyAgreementKey(): Uint8Array {
-  return p256.utils.randomSecretKey();
+  return p256().utils.randomSecretKey();
 }
 
 /** kdf(Z) (§6.5.6 / §6.5.7): SHA-256(Z) for protocol 1, HMAC key || AES key by HKDF for protocol 2. */
@@ -57,7 +57,7 @@ export function kdf(protocol: PinUvAuthProtocol, z: Uint8Array): Uint8Array {
 export function sharedSecret(protocol: PinUvAuthProtocol, privateKey: Uint8Array, peer: CoseP256): Uint8Array {
   let z: Uint8Array;
   try {
-    z = p256.getSharedSecret(privateKey, sec1(peer), true).slice(1, 33);
+    z = p256().getSharedSecret(privateKey, sec1(peer), true).slice(1, 33);
   } catch (e) {
     throw new PinProtocolError(`invalid platform key: ${(e as Error).message}`);
   }
