@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage, MessageAssembler, parsePacket } from '../dist/hid/packets.js';
 import { pinProtocolV1, pinProtocolV2 } from '../dist/ctap/pin-protocol.js';
-import { loadP256 } from '../dist/ctap/p256.js';
+import { loadP256 } from '../dist/p256.js';
 import { p256 } from '@noble/curves/nist.js';
 import { VirtualKey } from '../dist/sim/virtual-key.js';
 import { startSimServer } from '../dist/sim/server.js';

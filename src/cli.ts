@@ -5,6 +5,21 @@ import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';
 
+/** Commands that take only the global options; each module is imported when its command runs. */
+const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
+  ['list', 'list the FIDO security keys attached over USB', async (g) => (await import('./commands/list.js')).runList(g)],
+  ['info', 'show what the key supports and how it is set (getInfo, PIN retries)', async (g) => (await import('./commands/info.js')).runInfo(g)],
+  ['wink', 'make the key blink, to tell which one --device points at', async (g) => (await import('./commands/wink.js')).runWink(g)],
+  ['retries', 'show PIN and UV retries left and whether a power cycle is needed', async (g) => (await import('./commands/retries.js')).runRetries(g)],
+  ['set-pin', 'set a PIN on a key that has none', async (g) => (await import('./commands/set-pin.js')).runSetPin(g)],
+  ['change-pin', 'change the PIN (the current one is needed)', async (g) => (await import('./commands/change-pin.js')).runChangePin(g)],
+  ['verify-pin', 'check a PIN without changing anything', async (g) => (await import('./commands/verify-pin.js')).runVerifyPin(g)],
+  ['uvs', 'turn always-UV on: the key asks for PIN or fingerprint on every operation', async (g) => (await import('./commands/always-uv.js')).runAlwaysUv(true, g)],
+  ['uvd', 'turn always-UV off: the key asks for PIN only when the site requires it', async (g) => (await import('./commands/always-uv.js')).runAlwaysUv(false, g)],
+  ['force-pin-change', 'require a new PIN before the key can be used again', async (g) => (await import('./commands/force-pin-change.js')).runForcePinChange(g)],
+  ['enable-enterprise-attestation', 'enable enterprise attestation (authenticatorConfig 0x01)', async (g) => (await import('./commands/enterprise-attestation.js')).runEnableEnterpriseAttestation(g)],
+];
+
 /**
  * The command line. Each command's module is imported only when that command
  * runs, so `--version` and `--help` stay fast and node-hid loads only for HID.
@@ -33,42 +48,12 @@ export function buildProgram(): Command {
 
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
-  program
-    .command('list')
-    .description('list the FIDO security keys attached over USB')
-    .action(async (_o, cmd: Command) => (await import('./commands/list.js')).runList(globals(cmd)));
-  program
-    .command('info')
-    .description('show what the key supports and how it is set (getInfo, PIN retries)')
-    .action(async (_o, cmd: Command) => (await import('./commands/info.js')).runInfo(globals(cmd)));
-  program
-    .command('wink')
-    .description('make the key blink, to tell which one --device points at')
-    .action(async (_o, cmd: Command) => (await import('./commands/wink.js')).runWink(globals(cmd)));
-  program
-    .command('retries')
-    .description('show PIN and UV retries left and whether a power cycle is needed')
-    .action(async (_o, cmd: Command) => (await import('./commands/retries.js')).runRetries(globals(cmd)));
-  program
-    .command('set-pin')
-    .description('set a PIN on a key that has none')
-    .action(async (_o, cmd: Command) => (await import('./commands/set-pin.js')).runSetPin(globals(cmd)));
-  program
-    .command('change-pin')
-    .description('change the PIN (the current one is needed)')
-    .action(async (_o, cmd: Command) => (await import('./commands/change-pin.js')).runChangePin(globals(cmd)));
-  program
-    .command('verify-pin')
-    .description('check a PIN without changing anything')
-    .action(async (_o, cmd: Command) => (await import('./commands/verify-pin.js')).runVerifyPin(globals(cmd)));
-  program
-    .command('uvs')
-    .description('turn always-UV on: the key asks for PIN or fingerprint on every operation')
-    .action(async (_o, cmd: Command) => (await import('./commands/always-uv.js')).runAlwaysUv(true, globals(cmd)));
-  program
-    .command('uvd')
-    .description('turn always-UV off: the key asks for PIN only when the site requires it')
-    .action(async (_o, cmd: Command) => (await import('./commands/always-uv.js')).runAlwaysUv(false, globals(cmd)));
+  for (const [name, description, run] of SIMPLE_COMMANDS) {
+    program
+      .command(name)
+      .description(description)
+      .action(async (_o, cmd: Command) => run(globals(cmd)));
+  }
   program
     .command('min-pin-length')
     .description('raise the minimum PIN length (it can never be lowered except by reset)')
@@ -78,14 +63,6 @@ export function buildProgram(): Command {
     .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
       (await import('./commands/min-pin-length.js')).runMinPinLength(length, o, globals(cmd)),
     );
-  program
-    .command('force-pin-change')
-    .description('require a new PIN before the key can be used again')
-    .action(async (_o, cmd: Command) => (await import('./commands/force-pin-change.js')).runForcePinChange(globals(cmd)));
-  program
-    .command('enable-enterprise-attestation')
-    .description('enable enterprise attestation (authenticatorConfig 0x01)')
-    .action(async (_o, cmd: Command) => (await import('./commands/enterprise-attestation.js')).runEnableEnterpriseAttestation(globals(cmd)));
   program
     .command('reset')
     .description('erase every credential, the PIN and all settings (needs a touch)')

@@ -13,7 +13,7 @@ import { CtapError, malformed } from './errors.js';
 import { preferredPinProtocol, supportsPinProtocol, type AuthenticatorInfo } from './get-info.js';
 import { pinProtocol, type Encapsulation, type PinProtocol, type PinProtocolVersion } from './pin-protocol.js';
 import { checkNewPin, MAX_PIN_BYTES, normalizePin } from './pin-policy.js';
-import { loadP256 } from './p256.js';
+import { loadP256 } from '../p256.js';
 
 export const ClientPinSubCommand = {
   getPinRetries: 0x01,

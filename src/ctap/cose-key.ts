@@ -2,7 +2,7 @@
  * The COSE_Key form of a P-256 key-agreement key as used by authenticatorClientPIN
  * (CTAP 2.1 §6.5.6 / §6.5.7: kty EC2, alg -25 ECDH-ES+HKDF-256, crv P-256).
  */
-import { p256 } from './p256.js';
+import { p256 } from '../p256.js';
 import type { CborMap, CborValue } from './cbor.js';
 import { concatBytes } from './bytes.js';
 import { malformed } from './errors.js';

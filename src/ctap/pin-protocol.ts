@@ -4,7 +4,7 @@
  * the CSPRNG when not given.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { p256 } from './p256.js';
+import { p256 } from '../p256.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -12,7 +12,7 @@ import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { MAX_MSG_SIZE, getInfo, infoOptions } from './get-info.js';
 import { makeCredential } from './make-credential.js';
 import { CtapStatusError, Status, fail, type StatusCode } from './status.js';
-import { loadP256 } from './p256.js';
+import { loadP256 } from '../p256.js';
 
 export const Command = {
   makeCredential: 0x01,

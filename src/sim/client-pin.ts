@@ -19,7 +19,7 @@ import { asMap, optBytes, optInt, optText, optUint, reqBytes, reqMap, reqUint } 
 import { discardToken, issueToken, keyAgreementKey, regenerateKeyAgreement, supportedProtocol } from './pin-uv-auth.js';
 import { MAX_PIN_RETRIES, MAX_UV_RETRIES } from './state.js';
 import { Status, fail } from './status.js';
-import { loadP256 } from './p256.js';
+import { loadP256 } from '../p256.js';
 
 export const ClientPinSub = {
   getPINRetries: 0x01,

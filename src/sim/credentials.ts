@@ -5,7 +5,7 @@
  * ID presented for another RP simply fails to open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { p256 } from './p256.js';
+import { p256 } from '../p256.js';
 import { encodeCbor } from './cbor.js';
 import type { CredProtect } from './state.js';
 

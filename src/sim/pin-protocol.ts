@@ -4,7 +4,7 @@
  * which callers may supply (the known-answer vectors pin it).
  */
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { p256 } from './p256.js';
+import { p256 } from '../p256.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
