@@ -1,10 +1,11 @@
 import { ClientPin, type PinUvAuthToken } from '../ctap/client-pin.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { CtapError } from '../ctap/errors.js';
-import { ACFG } from '../ctap/permissions.js';
+import { PERM_ACFG } from '../ctap/permissions.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, minRetries, pinProtocol } from './global-options.js';
 import { explain } from './explain.js';
+import { notice } from './output.js';
 import { type PinIo, readPin } from './pin-input.js';
 import type { Session } from './session.js';
 
@@ -38,10 +39,10 @@ export async function obtainToken(
       throw new Fido2Error('unsupported', 'This key has no built-in user verification set up (option uv); use the PIN instead of --uv.');
     }
     // CTAP 2.1 §6.5.5.7.3: the acfg permission by built-in UV needs the uvAcfg option.
-    if (permissions & ACFG && info.options.uvAcfg !== true) {
+    if (permissions & PERM_ACFG && info.options.uvAcfg !== true) {
       throw new Fido2Error('unsupported', 'This key cannot authorise configuration with built-in user verification (no uvAcfg option); use the PIN instead of --uv.');
     }
-    notice2();
+    notice('Verify with your fingerprint on the key...');
     try {
       return await cp.getUvToken(permissions);
     } catch (e) {
@@ -62,10 +63,6 @@ export async function obtainToken(
   } catch (e) {
     throw await explainWithRetries(e, cp, info);
   }
-}
-
-function notice2(): void {
-  process.stderr.write('Verify with your fingerprint on the key...\n');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { AuthenticatorConfig } from '../ctap/authenticator-config.js';
 import type { PinUvAuthToken } from '../ctap/client-pin.js';
 import { type AuthenticatorInfo, supportsCtap21 } from '../ctap/get-info.js';
-import { ACFG } from '../ctap/permissions.js';
+import { PERM_ACFG } from '../ctap/permissions.js';
 import { Fido2Error } from '../errors.js';
 import { isProtected, obtainToken } from './authorize.js';
 import { explain } from './explain.js';
@@ -25,7 +25,7 @@ export function requireConfig(info: AuthenticatorInfo, what: string): void {
 export async function openConfig(s: Session, info: AuthenticatorInfo, g: GlobalOptions, io: PinIo, step: 'toggle-always-uv' | 'other' = 'other'): Promise<AuthenticatorConfig> {
   const alwaysUvGuards = info.options.alwaysUv === true && step !== 'toggle-always-uv';
   const needToken = isProtected(info) || alwaysUvGuards || g.uv === true;
-  const token: PinUvAuthToken | undefined = needToken ? await obtainToken(s, info, g, io, ACFG) : undefined;
+  const token: PinUvAuthToken | undefined = needToken ? await obtainToken(s, info, g, io, PERM_ACFG) : undefined;
   return new AuthenticatorConfig(s.ctap, token);
 }
 

@@ -1,4 +1,4 @@
-import { type AuthenticatorInfo, infoToJson } from '../ctap/get-info.js';
+import { type AuthenticatorInfo, toJson } from '../ctap/get-info.js';
 import { ClientPin } from '../ctap/client-pin.js';
 import { CtapError } from '../ctap/errors.js';
 import type { GlobalOptions } from './global-options.js';
@@ -27,7 +27,7 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ device: s.label, ctaphid, ctap2: true, info: infoToJson(info), ...retries });
+    if (g.json) return printJson({ device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
     printText(s.label, info, retries);
   });
 }

@@ -1,7 +1,6 @@
-import { type DeviceInfo, listDevices } from '../hid/discovery.js';
+import { type DeviceInfo, listDevices, NO_DEVICE_MESSAGE } from '../hid/discovery.js';
 import type { GlobalOptions } from './global-options.js';
 import { printJson, printLine } from './output.js';
-import { NO_DEVICE_HELP } from './help-text.js';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
@@ -14,8 +13,7 @@ export async function runList(g: GlobalOptions, lister: () => Promise<DeviceInfo
   const devices = await lister();
   if (g.json) return printJson(devices);
   if (devices.length === 0) {
-    printLine('No FIDO security key found.');
-    printLine(NO_DEVICE_HELP);
+    printLine(NO_DEVICE_MESSAGE);
     return;
   }
   for (const d of devices) printLine(formatDevice(d));

@@ -1,5 +1,5 @@
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { ACFG, BE, CM, LBW, MC } from '../ctap/permissions.js';
+import { PERM_ACFG, PERM_BE, PERM_CM, PERM_LBW, PERM_MC } from '../ctap/permissions.js';
 import { obtainToken } from './authorize.js';
 import type { GlobalOptions } from './global-options.js';
 import { report } from './output.js';
@@ -12,11 +12,11 @@ import { withSession } from './session.js';
  * permission, and mc would need an RP ID.
  */
 function harmlessPermission(info: AuthenticatorInfo): number {
-  if (info.options.authnrCfg === true) return ACFG;
-  if (info.options.credMgmt === true) return CM;
-  if (info.options.largeBlobs === true) return LBW;
-  if (info.options.bioEnroll !== undefined) return BE;
-  return MC;
+  if (info.options.authnrCfg === true) return PERM_ACFG;
+  if (info.options.credMgmt === true) return PERM_CM;
+  if (info.options.largeBlobs === true) return PERM_LBW;
+  if (info.options.bioEnroll !== undefined) return PERM_BE;
+  return PERM_MC;
 }
 
 /** Checks a PIN by obtaining a token; changes nothing on the key. */

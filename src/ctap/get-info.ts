@@ -398,4 +398,3 @@ function compareKeyNames(a: string, b: string): number {
 }
 
 /** Alias of toJson for callers that import it by a more specific name. */
-export const infoToJson = toJson;

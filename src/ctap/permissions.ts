@@ -18,10 +18,3 @@ export const PERM_ACFG = Permission.authenticatorConfig;
 /** Permissions that are scoped to one RP ID when one is given (§6.5.5.7). */
 export const RP_ID_PERMISSIONS = PERM_MC | PERM_GA;
 
-/** Short spec abbreviations (§6.5.5.7 table). */
-export const MC = PERM_MC;
-export const GA = PERM_GA;
-export const CM = PERM_CM;
-export const BE = PERM_BE;
-export const LBW = PERM_LBW;
-export const ACFG = PERM_ACFG;
