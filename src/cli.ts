@@ -7,17 +7,17 @@ import { VERSION } from './version.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
 const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
-  ['list', 'list the FIDO security keys attached over USB', async (g) => (await import('./commands/list.js')).runList(g)],
-  ['info', 'show what the key supports and how it is set (getInfo, PIN retries)', async (g) => (await import('./commands/info.js')).runInfo(g)],
-  ['wink', 'make the key blink, to tell which one --device points at', async (g) => (await import('./commands/wink.js')).runWink(g)],
-  ['retries', 'show PIN and UV retries left and whether a power cycle is needed', async (g) => (await import('./commands/retries.js')).runRetries(g)],
-  ['set-pin', 'set a PIN on a key that has none', async (g) => (await import('./commands/set-pin.js')).runSetPin(g)],
-  ['change-pin', 'change the PIN (the current one is needed)', async (g) => (await import('./commands/change-pin.js')).runChangePin(g)],
-  ['verify-pin', 'check a PIN without changing anything', async (g) => (await import('./commands/verify-pin.js')).runVerifyPin(g)],
-  ['uvs', 'turn always-UV on: the key asks for PIN or fingerprint on every operation', async (g) => (await import('./commands/always-uv.js')).runAlwaysUv(true, g)],
-  ['uvd', 'turn always-UV off: the key asks for PIN only when the site requires it', async (g) => (await import('./commands/always-uv.js')).runAlwaysUv(false, g)],
-  ['force-pin-change', 'require a new PIN before the key can be used again', async (g) => (await import('./commands/force-pin-change.js')).runForcePinChange(g)],
-  ['enable-enterprise-attestation', 'enable enterprise attestation (authenticatorConfig 0x01)', async (g) => (await import('./commands/enterprise-attestation.js')).runEnableEnterpriseAttestation(g)],
+  ['list', 'list the FIDO security keys attached over USB', async (g) => (await import('./commands/device/list.js')).runList(g)],
+  ['info', 'show what the key supports and how it is set (getInfo, PIN retries)', async (g) => (await import('./commands/device/info.js')).runInfo(g)],
+  ['wink', 'make the key blink, to tell which one --device points at', async (g) => (await import('./commands/device/wink.js')).runWink(g)],
+  ['retries', 'show PIN and UV retries left and whether a power cycle is needed', async (g) => (await import('./commands/pin/retries.js')).runRetries(g)],
+  ['set-pin', 'set a PIN on a key that has none', async (g) => (await import('./commands/pin/set-pin.js')).runSetPin(g)],
+  ['change-pin', 'change the PIN (the current one is needed)', async (g) => (await import('./commands/pin/change-pin.js')).runChangePin(g)],
+  ['verify-pin', 'check a PIN without changing anything', async (g) => (await import('./commands/pin/verify-pin.js')).runVerifyPin(g)],
+  ['uvs', 'turn always-UV on: the key asks for PIN or fingerprint on every operation', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(true, g)],
+  ['uvd', 'turn always-UV off: the key asks for PIN only when the site requires it', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(false, g)],
+  ['force-pin-change', 'require a new PIN before the key can be used again', async (g) => (await import('./commands/config/force-pin-change.js')).runForcePinChange(g)],
+  ['enable-enterprise-attestation', 'enable enterprise attestation (authenticatorConfig 0x01)', async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g)],
 ];
 
 /**
@@ -61,13 +61,13 @@ export function buildProgram(): Command {
     .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
     .option('--force-change', 'also require a PIN change before the next use')
     .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
-      (await import('./commands/min-pin-length.js')).runMinPinLength(length, o, globals(cmd)),
+      (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, globals(cmd)),
     );
   program
     .command('reset')
     .description('erase every credential, the PIN and all settings (needs a touch)')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/reset.js')).runReset(o, globals(cmd)));
+    .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
   program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { formatDevice, runList } from '../../src/commands/list.js';
+import { formatDevice, runList } from '../../src/commands/device/list.js';
 import type { DeviceInfo } from '../../src/hid/discovery.js';
 
 const KEYS: DeviceInfo[] = [

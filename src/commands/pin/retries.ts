@@ -1,7 +1,7 @@
-import { clientPinFor } from './authorize.js';
-import type { GlobalOptions } from './global-options.js';
-import { printJson, printLine } from './output.js';
-import { withSession } from './session.js';
+import { clientPinFor } from '../authorize.js';
+import type { GlobalOptions } from '../global-options.js';
+import { printJson, printLine } from '../output.js';
+import { withSession } from '../session.js';
 
 /** getPINRetries and getUVRetries need no PIN (CTAP 2.1 §6.5.5.2, §6.5.5.3). */
 export async function runRetries(g: GlobalOptions): Promise<void> {

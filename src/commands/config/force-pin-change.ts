@@ -1,9 +1,9 @@
-import { Fido2Error } from '../errors.js';
+import { Fido2Error } from '../../errors.js';
 import { configStep, openConfig, requireConfig } from './config-support.js';
-import type { GlobalOptions } from './global-options.js';
-import { report } from './output.js';
-import { type PinIo, processPinIo } from './pin-input.js';
-import { withSession } from './session.js';
+import type { GlobalOptions } from '../global-options.js';
+import { report } from '../output.js';
+import { type PinIo, processPinIo } from '../pin-input.js';
+import { withSession } from '../session.js';
 
 /** setMinPINLength with only forceChangePin (CTAP 2.1 §6.11.4): the PIN must be changed before the key issues tokens again. */
 export async function runForcePinChange(g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {

@@ -1,10 +1,10 @@
-import { checkNewPin } from '../ctap/pin-policy.js';
-import { Fido2Error } from '../errors.js';
-import { clientPinFor, explainWithRetries, guardRetries } from './authorize.js';
-import type { GlobalOptions } from './global-options.js';
-import { report } from './output.js';
-import { type PinIo, processPinIo, readPin } from './pin-input.js';
-import { withSession } from './session.js';
+import { checkNewPin } from '../../ctap/pin-policy.js';
+import { Fido2Error } from '../../errors.js';
+import { clientPinFor, explainWithRetries, guardRetries } from '../authorize.js';
+import type { GlobalOptions } from '../global-options.js';
+import { report } from '../output.js';
+import { type PinIo, processPinIo, readPin } from '../pin-input.js';
+import { withSession } from '../session.js';
 
 export async function runChangePin(g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   await withSession(g, async (s) => {

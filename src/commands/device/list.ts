@@ -1,6 +1,6 @@
-import { type DeviceInfo, listDevices, NO_DEVICE_MESSAGE } from '../hid/discovery.js';
-import type { GlobalOptions } from './global-options.js';
-import { printJson, printLine } from './output.js';
+import { type DeviceInfo, listDevices, NO_DEVICE_MESSAGE } from '../../hid/discovery.js';
+import type { GlobalOptions } from '../global-options.js';
+import { printJson, printLine } from '../output.js';
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 

@@ -1,10 +1,10 @@
-import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { PERM_ACFG, PERM_BE, PERM_CM, PERM_LBW, PERM_MC } from '../ctap/permissions.js';
-import { obtainToken } from './authorize.js';
-import type { GlobalOptions } from './global-options.js';
-import { report } from './output.js';
-import { type PinIo, processPinIo } from './pin-input.js';
-import { withSession } from './session.js';
+import type { AuthenticatorInfo } from '../../ctap/get-info.js';
+import { PERM_ACFG, PERM_BE, PERM_CM, PERM_LBW, PERM_MC } from '../../ctap/permissions.js';
+import { obtainToken } from '../authorize.js';
+import type { GlobalOptions } from '../global-options.js';
+import { report } from '../output.js';
+import { type PinIo, processPinIo } from '../pin-input.js';
+import { withSession } from '../session.js';
 
 /**
  * A token with the permissions least likely to matter, so checking a PIN

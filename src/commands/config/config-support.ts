@@ -1,13 +1,13 @@
-import { AuthenticatorConfig } from '../ctap/authenticator-config.js';
-import type { PinUvAuthToken } from '../ctap/client-pin.js';
-import { type AuthenticatorInfo, supportsCtap21 } from '../ctap/get-info.js';
-import { PERM_ACFG } from '../ctap/permissions.js';
-import { Fido2Error } from '../errors.js';
-import { isProtected, obtainToken } from './authorize.js';
-import { explain } from './explain.js';
-import type { GlobalOptions } from './global-options.js';
-import type { PinIo } from './pin-input.js';
-import type { Session } from './session.js';
+import { AuthenticatorConfig } from '../../ctap/authenticator-config.js';
+import type { PinUvAuthToken } from '../../ctap/client-pin.js';
+import { type AuthenticatorInfo, supportsCtap21 } from '../../ctap/get-info.js';
+import { PERM_ACFG } from '../../ctap/permissions.js';
+import { Fido2Error } from '../../errors.js';
+import { isProtected, obtainToken } from '../authorize.js';
+import { explain } from '../explain.js';
+import type { GlobalOptions } from '../global-options.js';
+import type { PinIo } from '../pin-input.js';
+import type { Session } from '../session.js';
 
 /** authenticatorConfig exists only on CTAP 2.1 keys that list authnrCfg (CTAP 2.1 §6.11); 2.1-PRE keys do not have it. */
 export function requireConfig(info: AuthenticatorInfo, what: string): void {

@@ -1,10 +1,10 @@
-import { type AuthenticatorInfo, toJson } from '../ctap/get-info.js';
-import { ClientPin } from '../ctap/client-pin.js';
-import { CtapError } from '../ctap/errors.js';
-import type { GlobalOptions } from './global-options.js';
+import { type AuthenticatorInfo, toJson } from '../../ctap/get-info.js';
+import { ClientPin } from '../../ctap/client-pin.js';
+import { CtapError } from '../../ctap/errors.js';
+import type { GlobalOptions } from '../global-options.js';
 import { describeOption } from './option-meanings.js';
-import { printJson, printLine } from './output.js';
-import { withSession } from './session.js';
+import { printJson, printLine } from '../output.js';
+import { withSession } from '../session.js';
 
 interface Retries {
   pinRetries?: number;

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises';
-import { Fido2Error } from '../errors.js';
-import { explain } from './explain.js';
-import type { GlobalOptions } from './global-options.js';
-import { report } from './output.js';
-import { withSession } from './session.js';
+import { Fido2Error } from '../../errors.js';
+import { explain } from '../explain.js';
+import type { GlobalOptions } from '../global-options.js';
+import { report } from '../output.js';
+import { withSession } from '../session.js';
 
 async function confirmed(yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
