@@ -1,12 +1,16 @@
 /**
- * CTAP2 canonical CBOR (CTAP 2.1 §8), written for the virtual key so that it
- * shares no decoder with the client it is meant to check.
+ * The virtual key's CBOR adapter over cbor-x, for CTAP2 canonical form
+ * (CTAP 2.1 §8). It shares no code with the client's adapter so that the two
+ * sides cannot share a misreading.
  *
- * The decoder is strict: indefinite lengths, non-shortest heads, tags,
- * unsorted or duplicate map keys, invalid UTF-8 and trailing bytes are all
- * CTAP2_ERR_INVALID_CBOR. A real key may accept some of these, but a client
- * that sends them would fail on the strict ones, so the simulator says no.
+ * Strict on input: cbor-x decodes, then the value is re-encoded canonically
+ * and must equal the input byte for byte. That refuses indefinite lengths,
+ * non-shortest heads, unsorted or duplicate map keys, tags, invalid UTF-8
+ * and trailing bytes with CTAP2_ERR_INVALID_CBOR. Explicit limits (message
+ * size, nesting depth) come first so no input can exhaust the key.
  */
+import { createRequire } from 'node:module';
+import type { Decoder, Encoder } from 'cbor-x';
 import { Status, fail } from './status.js';
 
 /** A CBOR float; kept apart from integers so that 1.0 never passes as 1. */
@@ -29,163 +33,125 @@ export type CborMap = Map<CborValue, CborValue>;
 
 /** Nesting beyond this is refused; CTAP messages need four levels at most. */
 const MAX_DEPTH = 16;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const utf8Encoder = new TextEncoder();
+/** Larger than any CTAPHID message (128 packets, 7609 bytes), with room for direct callers. */
+const MAX_INPUT = 64 * 1024;
 
-class Reader {
-  pos = 0;
-  constructor(readonly bytes: Uint8Array) {}
-
-  take(n: number): Uint8Array {
-    if (n > this.bytes.length - this.pos) fail(Status.INVALID_CBOR);
-    const out = this.bytes.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
+let codec: { encoder: Encoder; decoder: Decoder } | undefined;
+function cbor(): { encoder: Encoder; decoder: Decoder } {
+  if (!codec) {
+    const x = createRequire(import.meta.url)('cbor-x') as typeof import('cbor-x');
+    const common = { useRecords: false, structuredClone: false, pack: false, bundleStrings: false } as const;
+    // useTag259ForMaps and int64AsType are cbor-x options its type declarations do not list.
+    codec = {
+      encoder: new x.Encoder({
+        ...common,
+        tagUint8Array: false,
+        variableMapSize: true,
+        useTag259ForMaps: false,
+      } as ConstructorParameters<typeof x.Encoder>[0]),
+      decoder: new x.Decoder({ ...common, mapsAsObjects: false, int64AsType: 'bigint' } as ConstructorParameters<typeof x.Decoder>[0]),
+    };
   }
-
-  /** Reads a head's argument, refusing indefinite and non-shortest forms. */
-  argument(info: number): number | bigint {
-    if (info < 24) return info;
-    if (info === 24) {
-      const v = this.take(1)[0]!;
-      if (v < 24) fail(Status.INVALID_CBOR);
-      return v;
-    }
-    if (info === 25) {
-      const b = this.take(2);
-      const v = (b[0]! << 8) | b[1]!;
-      if (v <= 0xff) fail(Status.INVALID_CBOR);
-      return v;
-    }
-    if (info === 26) {
-      const b = this.take(4);
-      const v = ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
-      if (v <= 0xffff) fail(Status.INVALID_CBOR);
-      return v;
-    }
-    if (info === 27) {
-      const b = this.take(8);
-      let v = 0n;
-      for (const x of b) v = (v << 8n) | BigInt(x);
-      if (v <= 0xffffffffn) fail(Status.INVALID_CBOR);
-      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-    }
-    return fail(Status.INVALID_CBOR); // 28-30 reserved, 31 indefinite
-  }
-
-  length(info: number): number {
-    const n = this.argument(info);
-    if (typeof n !== 'number' || n > this.bytes.length) fail(Status.INVALID_CBOR);
-    return n;
-  }
-
-  item(depth: number): CborValue {
-    if (depth > MAX_DEPTH) fail(Status.INVALID_CBOR);
-    const head = this.take(1)[0]!;
-    const major = head >> 5;
-    const info = head & 0x1f;
-    switch (major) {
-      case 0:
-        return this.argument(info);
-      case 1: {
-        const n = this.argument(info);
-        return typeof n === 'number' && n < Number.MAX_SAFE_INTEGER ? -1 - n : -1n - BigInt(n);
-      }
-      case 2:
-        return this.take(this.length(info)).slice();
-      case 3:
-        try {
-          return utf8.decode(this.take(this.length(info)));
-        } catch {
-          return fail(Status.INVALID_CBOR);
-        }
-      case 4: {
-        const n = this.length(info);
-        const out: CborValue[] = [];
-        for (let i = 0; i < n; i++) out.push(this.item(depth + 1));
-        return out;
-      }
-      case 5:
-        return this.map(info, depth).map;
-      case 7:
-        return this.simple(info);
-      default:
-        return fail(Status.INVALID_CBOR); // tags have no place in CTAP messages
-    }
-  }
-
-  /** Decodes a map, and the raw bytes of every value (authenticatorConfig needs them). */
-  map(info: number, depth: number): { map: CborMap; raw: Map<CborValue, Uint8Array> } {
-    const n = this.length(info);
-    const map: CborMap = new Map();
-    const raw = new Map<CborValue, Uint8Array>();
-    let previousKey: Uint8Array | undefined;
-    for (let i = 0; i < n; i++) {
-      const keyStart = this.pos;
-      const key = this.item(depth + 1);
-      const keyBytes = this.bytes.subarray(keyStart, this.pos);
-      // Canonical order also rules out duplicates: each key must sort strictly after the last.
-      if (previousKey && compareEncodedKeys(previousKey, keyBytes) >= 0) fail(Status.INVALID_CBOR);
-      previousKey = keyBytes;
-      const valueStart = this.pos;
-      const value = this.item(depth + 1);
-      map.set(key, value);
-      raw.set(key, this.bytes.subarray(valueStart, this.pos));
-    }
-    return { map, raw };
-  }
-
-  simple(info: number): CborValue {
-    switch (info) {
-      case 20:
-        return false;
-      case 21:
-        return true;
-      case 22:
-        return null;
-      case 23:
-        return undefined;
-      case 25: {
-        const b = this.take(2);
-        return new CborFloat(halfToNumber((b[0]! << 8) | b[1]!));
-      }
-      case 26:
-        return new CborFloat(new DataView(this.take(4).slice().buffer).getFloat32(0));
-      case 27:
-        return new CborFloat(new DataView(this.take(8).slice().buffer).getFloat64(0));
-      default:
-        return fail(Status.INVALID_CBOR);
-    }
-  }
+  return codec;
 }
 
-function halfToNumber(h: number): number {
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  const sign = h & 0x8000 ? -1 : 1;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant ? NaN : sign * Infinity;
-  return sign * (mant + 1024) * 2 ** (exp - 25);
+/** CTAP 2.1 §8 key order: major type first, then shorter encoding, then bytewise. */
+export function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
+  const ma = (a[0] ?? 0) >> 5;
+  const mb = (b[0] ?? 0) >> 5;
+  if (ma !== mb) return ma - mb;
+  if (a.length !== b.length) return a.length - b.length;
+  return Buffer.compare(a, b);
+}
+
+/** Values the encoder accepts: plain objects stand for maps with text keys. */
+export type Encodable =
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | boolean
+  | null
+  | readonly Encodable[]
+  | ReadonlyMap<number | string, Encodable>
+  | { readonly [key: string]: Encodable | undefined };
+
+/** cbor-x writes numbers beyond 32 bits as floats and every bigint in 8 bytes; it gets each in its shortest form. */
+function integer(v: number | bigint): number | bigint {
+  const n = BigInt(v);
+  if (n < -(2n ** 63n) || n >= 2n ** 64n) throw new RangeError(`cannot encode ${v}: beyond 64 bits`);
+  return n >= -(2n ** 32n) && n < 2n ** 32n ? Number(n) : n;
+}
+
+/** Rewrites a value into what cbor-x encodes canonically (§8): integers typed by size, map keys sorted. */
+function canonical(value: Encodable | CborValue, depth: number): unknown {
+  if (depth > MAX_DEPTH) fail(Status.INVALID_CBOR);
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`cannot encode ${value}: only integers`);
+    return integer(value);
+  }
+  if (typeof value === 'bigint') return integer(value);
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
+  if (value === undefined) throw new TypeError('cannot encode undefined');
+  if (value instanceof CborFloat) return value.value; // cbor-x writes a non-integer as float64
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
+  if (Array.isArray(value)) return (value as readonly Encodable[]).map((v) => canonical(v, depth + 1));
+  const entries: [Encodable | CborValue, Encodable | CborValue][] =
+    value instanceof Map
+      ? [...(value as ReadonlyMap<Encodable, Encodable>)]
+      : Object.entries(value as object).filter((e): e is [string, Encodable] => e[1] !== undefined);
+  const sorted = entries
+    .map(([k, v]) => {
+      const key = canonical(k, depth + 1);
+      return { key, bytes: cbor().encoder.encode(key), value: canonical(v, depth + 1) };
+    })
+    .sort((a, b) => compareEncodedKeys(a.bytes, b.bytes));
+  return new Map(sorted.map((e) => [e.key, e.value]));
+}
+
+/** Encodes in CTAP2 canonical form: shortest heads, map keys sorted per §8. */
+export function encodeCbor(value: Encodable): Uint8Array {
+  const out = cbor().encoder.encode(canonical(value, 0));
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** cbor-x's values as `CborValue`; anything CTAP cannot carry (tags, typed objects) is refused. */
+function fromDecoded(v: unknown, depth: number): CborValue {
+  if (depth > MAX_DEPTH) return fail(Status.INVALID_CBOR);
+  if (typeof v === 'number') return Number.isInteger(v) ? v : new CborFloat(v);
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null || v === undefined) return v;
+  if (v instanceof Uint8Array) return Uint8Array.from(v);
+  if (Array.isArray(v)) return v.map((x) => fromDecoded(x, depth + 1));
+  if (v instanceof Map) {
+    const out: CborMap = new Map();
+    for (const [k, x] of v) out.set(fromDecoded(k, depth + 1), fromDecoded(x, depth + 1));
+    return out;
+  }
+  return fail(Status.INVALID_CBOR); // tags have no place in CTAP messages
 }
 
 /**
- * CTAP2 canonical key order (§8): lower major type first, then shorter
- * encoding, then byte-wise lexical order.
+ * One CBOR item filling `bytes`, in canonical form, or CTAP2_ERR_INVALID_CBOR.
+ * Deep nesting within MAX_INPUT can at worst overflow cbor-x's recursion,
+ * which is caught like any other decoding error.
  */
-export function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
-  const ma = a[0]! >> 5;
-  const mb = b[0]! >> 5;
-  if (ma !== mb) return ma - mb;
-  if (a.length !== b.length) return a.length - b.length;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
-}
-
-/** Decodes exactly one CBOR item filling `bytes`; any fault is CTAP2_ERR_INVALID_CBOR. */
 export function decodeCbor(bytes: Uint8Array): CborValue {
-  const r = new Reader(bytes);
-  const value = r.item(0);
-  if (r.pos !== bytes.length) fail(Status.INVALID_CBOR);
+  if (bytes.length === 0 || bytes.length > MAX_INPUT) return fail(Status.INVALID_CBOR);
+  let decoded: unknown;
+  try {
+    decoded = cbor().decoder.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+  } catch {
+    return fail(Status.INVALID_CBOR);
+  }
+  const value = fromDecoded(decoded, 0);
+  let again: Uint8Array;
+  try {
+    again = encodeCbor(value as Encodable);
+  } catch {
+    return fail(Status.INVALID_CBOR);
+  }
+  if (Buffer.compare(again, bytes) !== 0) fail(Status.INVALID_CBOR);
   return value;
 }
 
@@ -202,92 +168,10 @@ export interface DecodedRequest {
  */
 export function decodeRequest(body: Uint8Array): DecodedRequest {
   if (body.length === 0) return { map: new Map(), raw: new Map() };
-  const r = new Reader(body);
-  const head = body[0]!;
-  if (head >> 5 !== 5) {
-    r.item(0);
-    if (r.pos !== body.length) fail(Status.INVALID_CBOR);
-    return fail(Status.CBOR_UNEXPECTED_TYPE);
-  }
-  r.pos = 1;
-  const decoded = r.map(head & 0x1f, 0);
-  if (r.pos !== body.length) fail(Status.INVALID_CBOR);
-  return decoded;
-}
-
-// ---------------------------------------------------------------- encoder
-
-/** Values the encoder accepts: plain objects stand for maps with text keys. */
-export type Encodable =
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | boolean
-  | null
-  | readonly Encodable[]
-  | ReadonlyMap<number | string, Encodable>
-  | { readonly [key: string]: Encodable | undefined };
-
-function head(major: number, n: number | bigint): Uint8Array {
-  const m = major << 5;
-  const v = BigInt(n);
-  if (v < 24n) return Uint8Array.of(m | Number(v));
-  if (v <= 0xffn) return Uint8Array.of(m | 24, Number(v));
-  if (v <= 0xffffn) return Uint8Array.of(m | 25, Number(v >> 8n), Number(v & 0xffn));
-  const size = v <= 0xffffffffn ? 4 : 8;
-  const out = new Uint8Array(1 + size);
-  out[0] = m | (size === 4 ? 26 : 27);
-  for (let i = 0; i < size; i++) out[size - i] = Number((v >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function encodeInto(value: Encodable, parts: Uint8Array[]): void {
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-      throw new TypeError(`cannot encode ${value}: only integers`);
-    }
-    const v = BigInt(value);
-    parts.push(v >= 0n ? head(0, v) : head(1, -1n - v));
-  } else if (typeof value === 'string') {
-    const b = utf8Encoder.encode(value);
-    parts.push(head(3, b.length), b);
-  } else if (value instanceof Uint8Array) {
-    parts.push(head(2, value.length), value);
-  } else if (typeof value === 'boolean') {
-    parts.push(Uint8Array.of(value ? 0xf5 : 0xf4));
-  } else if (value === null) {
-    parts.push(Uint8Array.of(0xf6));
-  } else if (Array.isArray(value)) {
-    parts.push(head(4, value.length));
-    for (const v of value as readonly Encodable[]) encodeInto(v, parts);
-  } else {
-    const entries: [Encodable, Encodable][] =
-      value instanceof Map
-        ? [...(value as ReadonlyMap<number | string, Encodable>)]
-        : Object.entries(value).filter((e): e is [string, Encodable] => e[1] !== undefined);
-    const encoded = entries.map(([k, v]) => [encodeCbor(k), encodeCbor(v)] as const);
-    encoded.sort((a, b) => compareEncodedKeys(a[0], b[0]));
-    parts.push(head(5, encoded.length));
-    for (const [k, v] of encoded) parts.push(k, v);
-  }
-}
-
-/** Encodes in CTAP2 canonical form: shortest heads, map keys sorted per §8. */
-export function encodeCbor(value: Encodable): Uint8Array {
-  const parts: Uint8Array[] = [];
-  encodeInto(value, parts);
-  return concat(parts);
+  const value = decodeCbor(body);
+  if (!(value instanceof Map)) return fail(Status.CBOR_UNEXPECTED_TYPE);
+  // The input is canonical, so each value's re-encoding is exactly its wire bytes.
+  const raw = new Map<CborValue, Uint8Array>();
+  for (const [k, v] of value) raw.set(k, encodeCbor(v as Encodable));
+  return { map: value, raw };
 }

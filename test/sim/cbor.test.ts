@@ -76,10 +76,22 @@ describe('strict decoder', () => {
     expect(statusOf(() => decodeCbor(h(bytes)))).toBe(0x12);
   });
 
-  it('keeps floats apart from integers', () => {
-    const v = decodeCbor(h('f93c00'));
+  it('keeps floats apart from integers: 1.0 never passes as 1', () => {
+    expect(statusOf(() => decodeCbor(h('f93c00')))).toBe(0x12);
+    expect(statusOf(() => decodeCbor(h('fb3ff0000000000000')))).toBe(0x12);
+    const v = decodeCbor(h('fb3ff8000000000000'));
     expect(v).toBeInstanceOf(CborFloat);
-    expect((v as CborFloat).value).toBe(1);
+    expect((v as CborFloat).value).toBe(1.5);
+  });
+
+  it('refuses deep nesting and oversized input without crashing', () => {
+    expect(statusOf(() => decodeCbor(h('81'.repeat(17) + '00')))).toBe(0x12);
+    expect(statusOf(() => decodeCbor(h('81'.repeat(60000) + '00')))).toBe(0x12);
+    expect(statusOf(() => decodeCbor(new Uint8Array(70000)))).toBe(0x12);
+  });
+
+  it('refuses tags, even ones cbor-x understands', () => {
+    for (const t of ['c24101', 'c11a00000001', 'd86301', 'd9010380']) expect(statusOf(() => decodeCbor(h(t)))).toBe(0x12);
   });
 
   it('decodeRequest: empty body is an empty map, a non-map is CBOR_UNEXPECTED_TYPE, raw value bytes are kept', () => {
