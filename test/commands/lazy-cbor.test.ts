@@ -1,0 +1,28 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './harness.js';
+
+const HOOK = fileURLToPath(new URL('./loaded-modules.cjs', import.meta.url));
+
+/** The CommonJS modules a CLI run loaded (cbor-x is loaded through require, on first use). */
+async function loadedBy(args: string[], native: boolean): Promise<string[]> {
+  const out = join(mkdtempSync(join(tmpdir(), 'lazy-cbor-')), 'modules.txt');
+  const env: Record<string, string> = { NODE_OPTIONS: `--require ${HOOK}`, LOADED_MODULES_OUT: out };
+  if (!native) env.CBOR_NATIVE_ACCELERATION_DISABLED = 'true';
+  await runCli(args, { env });
+  return readFileSync(out, 'utf8').split('\n');
+}
+const cborModules = (files: string[]) => files.filter((f) => /[\\/](cbor-x|cbor-extract|@cbor-extract)[\\/]/.test(f));
+
+describe('cbor-x is loaded only by commands that speak CTAP', () => {
+  it.each([[['--version']], [['--help']], [['list']], [['list', '--json']], [['info', '--help']]])('%j never loads it', async (args) => {
+    expect(cborModules(await loadedBy(args, true))).toEqual([]);
+  });
+
+  it('info --device sim loads it (so the check above can fail)', async () => {
+    expect(cborModules(await loadedBy(['info', '--device', 'sim', '--json'], true)).length).toBeGreaterThan(0);
+  });
+});
