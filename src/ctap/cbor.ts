@@ -48,6 +48,9 @@ let codec: Codec | undefined;
 
 function cbor(): Codec {
   if (!codec) {
+    // Without cbor-extract's native helper start-up measured no slower (bench/startup-cbor.js, README
+    // Performance): CTAP messages are at most 7609 bytes. An explicit setting from the user wins.
+    process.env.CBOR_NATIVE_ACCELERATION_DISABLED ??= 'true';
     const x = createRequire(import.meta.url)('cbor-x') as typeof import('cbor-x');
     const common = { useRecords: false, structuredClone: false, pack: false, bundleStrings: false } as const;
     codec = {

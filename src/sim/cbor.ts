@@ -39,6 +39,9 @@ const MAX_INPUT = 64 * 1024;
 let codec: { encoder: Encoder; decoder: Decoder } | undefined;
 function cbor(): { encoder: Encoder; decoder: Decoder } {
   if (!codec) {
+    // Without cbor-extract's native helper start-up measured no slower (bench/startup-cbor.js, README
+    // Performance): CTAP messages are at most 7609 bytes. An explicit setting from the user wins.
+    process.env.CBOR_NATIVE_ACCELERATION_DISABLED ??= 'true';
     const x = createRequire(import.meta.url)('cbor-x') as typeof import('cbor-x');
     const common = { useRecords: false, structuredClone: false, pack: false, bundleStrings: false } as const;
     // useTag259ForMaps and int64AsType are cbor-x options its type declarations do not list.

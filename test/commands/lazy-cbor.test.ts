@@ -8,10 +8,10 @@ import { runCli } from './harness.js';
 const HOOK = fileURLToPath(new URL('./loaded-modules.cjs', import.meta.url));
 
 /** The CommonJS modules a CLI run loaded (cbor-x is loaded through require, on first use). */
-async function loadedBy(args: string[], native: boolean): Promise<string[]> {
+async function loadedBy(args: string[], native: boolean | undefined): Promise<string[]> {
   const out = join(mkdtempSync(join(tmpdir(), 'lazy-cbor-')), 'modules.txt');
   const env: Record<string, string> = { NODE_OPTIONS: `--require ${HOOK}`, LOADED_MODULES_OUT: out };
-  if (!native) env.CBOR_NATIVE_ACCELERATION_DISABLED = 'true';
+  if (native !== undefined) env.CBOR_NATIVE_ACCELERATION_DISABLED = native ? 'false' : 'true';
   await runCli(args, { env });
   return readFileSync(out, 'utf8').split('\n');
 }
@@ -22,7 +22,13 @@ describe('cbor-x is loaded only by commands that speak CTAP', () => {
     expect(cborModules(await loadedBy(args, true))).toEqual([]);
   });
 
-  it('info --device sim loads it (so the check above can fail)', async () => {
-    expect(cborModules(await loadedBy(['info', '--device', 'sim', '--json'], true)).length).toBeGreaterThan(0);
+  it('info --device sim loads it (so the check above can fail), without the native helper by default', async () => {
+    const files = cborModules(await loadedBy(['info', '--device', 'sim', '--json'], undefined));
+    expect(files.some((f) => /[\\/]cbor-x[\\/]/.test(f))).toBe(true);
+    expect(files.some((f) => /cbor-extract/.test(f))).toBe(false);
+  });
+
+  it('the native helper is still used when CBOR_NATIVE_ACCELERATION_DISABLED=false', async () => {
+    expect(cborModules(await loadedBy(['info', '--device', 'sim', '--json'], true)).some((f) => /cbor-extract/.test(f))).toBe(true);
   });
 });
