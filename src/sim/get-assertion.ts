@@ -36,6 +36,7 @@ export async function getAssertion(ctx: KeyContext, params: CborMap): Promise<En
     permission: Permission.ga,
     rpId,
     uvOptional: true,
+    up,
   });
 
   const rpHash = rpIdHash(rpId);

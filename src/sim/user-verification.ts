@@ -17,6 +17,8 @@ export interface UvRequest {
   readonly rpId: string;
   /** The operation may go ahead with user presence alone on a protected key. */
   readonly uvOptional: boolean;
+  /** getAssertion's "up" option; false is a silent request. */
+  readonly up?: boolean;
 }
 
 export interface UvOutcome {
@@ -47,7 +49,9 @@ export async function establishUserVerification(ctx: KeyContext, r: UvRequest): 
   // With a pinUvAuthParam the "uv" option is treated as false (§6.1.2 step 5).
   let wantBuiltIn = !hasParam && r.uvOption === true;
   if (wantBuiltIn && !ctx.builtInUv) fail(ctx.profile.ctap21 ? Status.INVALID_OPTION : Status.UNSUPPORTED_OPTION);
-  if (ctx.profile.ctap21 && ctx.state.alwaysUv && !hasParam && !wantBuiltIn) {
+  // §6.2.2 step 6 applies alwaysUv to getAssertion only when "up" is true: a silent
+  // request (up false, no token) proceeds with UP=0 and UV=0, and no sensor is used.
+  if (ctx.profile.ctap21 && ctx.state.alwaysUv && !hasParam && !wantBuiltIn && r.up !== false) {
     // alwaysUv (§6.1.2 step 6): no operation without UV; a sensor is used unasked.
     if (ctx.builtInUv && ctx.state.uvRetries > 0) wantBuiltIn = true;
     else fail(Status.PUAT_REQUIRED);

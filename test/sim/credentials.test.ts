@@ -121,6 +121,25 @@ describe('makeCredential', () => {
     expect(((a.body as Map<CborValue, CborValue>).get(2) as Uint8Array)[32]).toBe(UP | UV);
   });
 
+  it('alwaysUv: a silent getAssertion (up false, no token) succeeds with UP=0 UV=0 (§6.2.2)', async () => {
+    const { host, p } = await setup();
+    const made = parseMakeCredential((await mc(host)).body!);
+    await p.config(2);
+    const r = await host.ok(CTAP.getAssertion, getAssertionParams({ allow: [made.credentialId], up: false }));
+    expect((r.get(2) as Uint8Array)[32]).toBe(0);
+    expect((await host.request(CTAP.getAssertion, getAssertionParams({ allow: [made.credentialId] }))).status).toBe(ST.PUAT_REQUIRED);
+  });
+
+  it('alwaysUv with a built-in sensor performs no UV for a silent getAssertion', async () => {
+    const { key, host, p } = await setup({ uv: true });
+    const made = parseMakeCredential((await mc(host)).body!);
+    const t = await p.uvToken(PERM.acfg);
+    expect(await p.config(2, undefined, t.token)).toBe(ST.OK);
+    key.setFingerprintMatch(false); // a UV attempt would now fail with UV_INVALID
+    const r = await host.ok(CTAP.getAssertion, getAssertionParams({ allow: [made.credentialId], up: false }));
+    expect((r.get(2) as Uint8Array)[32]).toBe(0);
+  });
+
   it('alwaysUv with a built-in sensor verifies without being asked', async () => {
     const { host, p } = await setup({ uv: true });
     const t = await p.uvToken(PERM.acfg);
