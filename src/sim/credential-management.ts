@@ -105,7 +105,8 @@ function authorise(ctx: KeyContext, req: Request, sub: number, preview: boolean)
   message[0] = sub;
   message.set(raw, 1);
   const token = verifyWithToken(ctx, protocol, message, param);
-  if (preview) return undefined;
+  // A pre key's tokens carry no permissions; a 2.1 key's do, on either command.
+  if (preview && !ctx.profile.ctap21) return undefined;
   if ((token.permissions & Permission.cm) === 0) fail(Status.PIN_AUTH_INVALID);
   return token;
 }

@@ -19,8 +19,9 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     ['clientPin', ctx.state.pin !== undefined],
   ]);
   if (ctx.builtInUv) o.set('uv', true);
-  // The 2.1 draft's prototype command 0x41 (CredentialManagementPrototype): only a pre key offers it.
-  if (!v21 && ctx.profile.versions.includes('FIDO_2_1_PRE')) o.set('credentialMgmtPreview', true);
+  // The 2.1 draft's prototype command 0x41 (CredentialManagementPrototype): every key listing
+  // FIDO_2_1_PRE keeps it for older platforms (libfido2 1.12 manages credentials only through it).
+  if (ctx.profile.versions.includes('FIDO_2_1_PRE')) o.set('credentialMgmtPreview', true);
   if (v21) {
     o.set('pinUvAuthToken', true);
     o.set('authnrCfg', true);

@@ -111,7 +111,7 @@ describe('credential management: getInfo per profile', () => {
     };
     const v21 = await options({});
     expect(v21.get('credMgmt')).toBe(true);
-    expect(v21.has('credentialMgmtPreview')).toBe(false);
+    expect(v21.get('credentialMgmtPreview')).toBe(true); // it lists FIDO_2_1_PRE too
     const pre = await options({ profile: 'fido-2.1-pre' });
     expect(pre.has('credMgmt')).toBe(false);
     expect(pre.get('credentialMgmtPreview')).toBe(true);
@@ -128,7 +128,7 @@ describe('credential management: getInfo per profile', () => {
       return s;
     };
     expect(await status({}, CM)).toBe(ST.PUAT_REQUIRED);
-    expect(await status({}, CM_PRE)).toBe(ST.INVALID_COMMAND);
+    expect(await status({}, CM_PRE)).toBe(ST.PUAT_REQUIRED); // fido-2.1 lists FIDO_2_1_PRE
     expect(await status({ profile: 'fido-2.1-pre' }, CM)).toBe(ST.INVALID_COMMAND);
     expect(await status({ profile: 'fido-2.1-pre' }, CM_PRE)).toBe(ST.PUAT_REQUIRED);
     expect(await status({ profile: 'fido-2.0' }, CM)).toBe(ST.INVALID_COMMAND);
@@ -425,5 +425,18 @@ describe('credential management preview (0x41) on fido-2.1-pre', () => {
     expect((await cm(host, SUB.delete, new Map([[2, descriptor(id)]]), token, CM_PRE)).status).toBe(ST.OK);
     expect((await cm(host, SUB.metadata, undefined, token, CM_PRE)).body.get(1)).toBe(1);
     expect((await cm(host, SUB.metadata, undefined, undefined, CM_PRE)).status).toBe(ST.PUAT_REQUIRED);
+  });
+});
+
+describe('credential management preview (0x41) on fido-2.1', () => {
+  it('is offered because the key lists FIDO_2_1_PRE, and still needs the cm permission', async () => {
+    const { host, p } = await setup();
+    const info = await host.ok(CTAP.getInfo);
+    expect(info.get(1)).toContain('FIDO_2_1_PRE');
+    const gaToken = await p.mustToken(PIN, PERM.ga, RP_A);
+    expect((await cm(host, SUB.metadata, undefined, gaToken, CM_PRE)).status).toBe(ST.PIN_AUTH_INVALID);
+    const token = await p.mustToken(PIN, PERM.cm);
+    const meta = await cm(host, SUB.metadata, undefined, token, CM_PRE);
+    expect([meta.status, meta.body.get(1)]).toEqual([ST.OK, 0]);
   });
 });
