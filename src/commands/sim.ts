@@ -8,6 +8,7 @@ import type { PresenceMode } from '../sim/presence.js';
 import { PROFILE_NAMES, isProfileName, type ProfileName } from '../sim/profiles.js';
 import { startSimServer, type SimServer } from '../sim/server.js';
 import { loadStateFile, saveStateFile } from '../sim/state-file.js';
+import { lockStateFile } from '../sim/state-lock.js';
 import { VirtualKey } from '../sim/virtual-key.js';
 
 export interface SimOptions {
@@ -57,6 +58,24 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
   const presence = parsePresence(opts.presence ?? 'confirm');
   const resetWindowSeconds = opts.resetWindow === undefined ? undefined : parseResetWindow(opts.resetWindow);
   const statePath = opts.state;
+  const unlock = statePath ? lockStateFile(statePath) : () => undefined;
+  try {
+    return await serve(opts, where, profile, presence, resetWindowSeconds, statePath, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+async function serve(
+  opts: SimOptions,
+  where: { host: string; port: number },
+  profile: ProfileName,
+  presence: PresenceMode,
+  resetWindowSeconds: number | undefined,
+  statePath: string | undefined,
+  unlock: () => void,
+): Promise<SimServer & { key: VirtualKey }> {
   const state = statePath ? loadStateFile(statePath) : undefined;
   const key = new VirtualKey({
     profile,
@@ -66,20 +85,43 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
     ...(state ? { state } : {}),
     ...(statePath ? { onStateChange: (s) => saveStateFile(statePath, s) } : {}),
   });
-  if (statePath && !state) saveStateFile(statePath, key.snapshot());
+  if (statePath) {
+    // Written now, loaded or not, so an unwritable path is refused before serving.
+    try {
+      saveStateFile(statePath, key.snapshot());
+    } catch (e) {
+      throw new Fido2Error('usage', `cannot write the state file ${statePath}: ${(e as Error).message}; pick a writable --state path`, { cause: e });
+    }
+  }
   let server: SimServer;
   try {
     server = await startSimServer(key, where);
   } catch (e) {
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
-  return { ...server, key };
+  const close = server.close.bind(server);
+  return {
+    ...server,
+    key,
+    close: async () => {
+      await close();
+      unlock();
+    },
+  };
+}
+
+/** Loopback addresses only reach this machine; anything else exposes the key. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export async function runSim(opts: SimOptions): Promise<void> {
   const sim = await startSim(opts);
   const host = sim.host.includes(':') ? `[${sim.host}]` : sim.host;
   process.stdout.write(`virtual ${sim.key.profile.name} key listening on ${host}:${sim.port}\n`);
+  if (!isLoopback(sim.host)) {
+    process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

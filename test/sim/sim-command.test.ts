@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fido2Error } from '../../src/errors.js';
-import { parseListen, parsePresence, runSim, startSim } from '../../src/commands/sim.js';
+import { isLoopback, parseListen, parsePresence, runSim, startSim } from '../../src/commands/sim.js';
+import { spawnSync } from 'node:child_process';
 import { CtapHost, RawHost } from './harness.js';
 import { CTAP } from './platform.js';
 
@@ -56,6 +57,37 @@ describe('sim command options', () => {
     expect(e.message).not.toContain('\n');
   });
 
+  it('an unwritable --state path is a usage error, not an unexpected one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fido2-sim-cmd-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'file'), '');
+    // A path below a regular file cannot be written, even by root.
+    const e = await usageError(startSim({ listen: '127.0.0.1:0', state: join(dir, 'file', 'state.json') }));
+    expect(e.message).toMatch(/cannot write the state file .*writable --state/);
+  });
+
+  it('a second sim on the same state file refuses; a stale lock from a killed process does not block', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fido2-sim-cmd-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'state.json');
+    const a = await startSim({ listen: '127.0.0.1:0', state: path });
+    const e = await usageError(startSim({ listen: '127.0.0.1:0', state: path }));
+    expect(e.message).toMatch(/another fido2-manage sim \(pid \d+\) is using the state file/);
+    await a.close();
+    const b = await startSim({ listen: '127.0.0.1:0', state: path });
+    await b.close();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(`${path}.lock`, `${dead}\n`);
+    const c = await startSim({ listen: '127.0.0.1:0', state: path });
+    await c.close();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('tells loopback addresses from those anyone on the network can reach', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.5', '10.0.0.1']) expect(isLoopback(h), h).toBe(false);
+  });
+
   it('an address in use is a usage error', async () => {
     const a = await startSim({ listen: '127.0.0.1:0' });
     cleanups.push(() => a.close());
@@ -87,5 +119,20 @@ describe('runSim', () => {
     process.emit('SIGTERM', 'SIGTERM');
     await done;
     await expect(RawHost.tcp(Number(m![1]))).rejects.toThrow();
+  });
+});
+
+describe('runSim on a non-loopback address', () => {
+  it('warns that anyone on that network can reset the key', async () => {
+    const err: string[] = [];
+    const out: string[] = [];
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+    cleanups.push(() => (e.mockRestore(), o.mockRestore()));
+    const done = runSim({ listen: '0.0.0.0:0' });
+    for (let i = 0; i < 200 && out.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    process.emit('SIGTERM', 'SIGTERM');
+    await done;
+    expect(err.join('')).toMatch(/not a loopback address: anyone .* reset this virtual key/);
   });
 });
