@@ -2,7 +2,6 @@
  * authenticatorClientPIN (0x06), CTAP 2.1 §6.5.5: PIN retries, key
  * agreement, setPIN, changePIN and the three ways to get a pinUvAuthToken.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { type CborMap, type Encodable } from './cbor.js';
 import { Permission, type KeyContext } from './context.js';
 import {
@@ -17,7 +16,7 @@ import {
 } from './pin-protocol.js';
 import { asMap, optBytes, optInt, optText, optUint, reqBytes, reqMap, reqUint } from './params.js';
 import { discardToken, issueToken, keyAgreementKey, regenerateKeyAgreement, supportedProtocol } from './pin-uv-auth.js';
-import { MAX_PIN_RETRIES, MAX_UV_RETRIES } from './state.js';
+import { MAX_PIN_RETRIES, MAX_UV_RETRIES, pinMatches, pinRecord } from './state.js';
 import { Status, fail } from './status.js';
 import { loadP256 } from '../p256.js';
 
@@ -159,7 +158,7 @@ function setPin(ctx: KeyContext, params: CborMap): void {
   const secret = decapsulate(ctx, protocol, params);
   if (!verify(protocol, secret, newPinEnc, param)) fail(Status.PIN_AUTH_INVALID);
   const { pin, codePoints } = newPinFrom(ctx, protocol, secret, newPinEnc);
-  ctx.state.pin = { hash: pinHash(pin), codePoints };
+  ctx.state.pin = pinRecord(pinHash(pin), codePoints);
   ctx.state.pinRetries = MAX_PIN_RETRIES;
   ctx.state.forcePinChange = false;
   ctx.persist();
@@ -177,7 +176,7 @@ function checkPin(ctx: KeyContext, protocol: PinUvAuthProtocol, secret: Uint8Arr
   ctx.state.pinRetries -= 1;
   ctx.persist();
   const given = decryptOrInvalid(protocol, secret, pinHashEnc);
-  if (!timingSafeEqual(given, stored.hash)) {
+  if (!pinMatches(stored, given)) {
     regenerateKeyAgreement(ctx, protocol);
     ctx.volatile.consecutivePinFailures += 1;
     if (ctx.state.pinRetries === 0) fail(Status.PIN_BLOCKED);
@@ -212,8 +211,8 @@ function changePin(ctx: KeyContext, params: CborMap): void {
   const { pin, codePoints } = newPinFrom(ctx, protocol, secret, newPinEnc);
   const hash = pinHash(pin);
   // A forced change must actually change the PIN (§6.5.5.6).
-  if (ctx.state.forcePinChange && timingSafeEqual(hash, ctx.state.pin!.hash)) fail(Status.PIN_POLICY_VIOLATION);
-  ctx.state.pin = { hash, codePoints };
+  if (ctx.state.forcePinChange && pinMatches(ctx.state.pin!, hash)) fail(Status.PIN_POLICY_VIOLATION);
+  ctx.state.pin = pinRecord(hash, codePoints);
   ctx.state.forcePinChange = false;
   discardToken(ctx);
   ctx.persist();

@@ -3,7 +3,7 @@
  * and its JSON form. Everything volatile (key-agreement keys, tokens, the
  * consecutive-wrong-PIN count) lives in the authenticator instead.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const MAX_PIN_RETRIES = 8;
 export const MAX_UV_RETRIES = 8;
@@ -29,8 +29,8 @@ export interface PersistentState {
   readonly aaguid: Uint8Array;
   /** Wraps the private keys of non-discoverable credentials into their IDs; replaced by reset. */
   credentialSecret: Uint8Array;
-  /** LEFT(SHA-256(PIN), 16) and the PIN's length in code points (for setMinPINLength §6.11.4). */
-  pin: { hash: Uint8Array; codePoints: number } | undefined;
+  /** A verifier of LEFT(SHA-256(PIN), 16) (see pinRecord) and the PIN's length in code points (§6.11.4). */
+  pin: PinRecord | undefined;
   pinRetries: number;
   uvRetries: number;
   alwaysUv: boolean;
@@ -41,6 +41,32 @@ export interface PersistentState {
   signCount: number;
   nextSerial: number;
   credentials: StoredCredential[];
+}
+
+/**
+ * The stored PIN: HMAC-SHA-256 keyed with a random per-key salt over
+ * LEFT(SHA-256(PIN), 16), so a state file no longer holds the bare hash that
+ * a lookup table turns back into a short PIN.
+ */
+export interface PinRecord {
+  readonly salt: Uint8Array;
+  readonly verifier: Uint8Array;
+  readonly codePoints: number;
+}
+
+function verifierOf(salt: Uint8Array, pinHash16: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', salt).update(pinHash16).digest());
+}
+
+/** A new record for a PIN given as LEFT(SHA-256(PIN), 16), with a fresh salt. */
+export function pinRecord(pinHash16: Uint8Array, codePoints: number): PinRecord {
+  const salt = new Uint8Array(randomBytes(16));
+  return { salt, verifier: verifierOf(salt, pinHash16), codePoints };
+}
+
+/** Whether LEFT(SHA-256(PIN), 16) is the stored PIN, in constant time. */
+export function pinMatches(record: PinRecord, pinHash16: Uint8Array): boolean {
+  return pinHash16.length === 16 && timingSafeEqual(verifierOf(record.salt, pinHash16), record.verifier);
 }
 
 export function freshState(aaguid: Uint8Array): PersistentState {
@@ -74,7 +100,7 @@ export function stateToJson(s: PersistentState): unknown {
     version: STATE_VERSION,
     aaguid: hex(s.aaguid),
     credentialSecret: hex(s.credentialSecret),
-    pin: s.pin ? { hash: hex(s.pin.hash), codePoints: s.pin.codePoints } : null,
+    pin: s.pin ? { salt: hex(s.pin.salt), verifier: hex(s.pin.verifier), codePoints: s.pin.codePoints } : null,
     pinRetries: s.pinRetries,
     uvRetries: s.uvRetries,
     alwaysUv: s.alwaysUv,
@@ -147,7 +173,7 @@ export function stateFromJson(doc: unknown): PersistentState {
   return {
     aaguid: bytes(o, 'aaguid', [16]),
     credentialSecret: bytes(o, 'credentialSecret', [32]),
-    pin: pin ? { hash: bytes(pin, 'hash', [16]), codePoints: int(pin, 'codePoints', 1, 63) } : undefined,
+    pin: pin ? pinFromJson(pin) : undefined,
     pinRetries: int(o, 'pinRetries', 0, MAX_PIN_RETRIES),
     uvRetries: int(o, 'uvRetries', 0, MAX_UV_RETRIES),
     alwaysUv: bool(o, 'alwaysUv'),
@@ -172,4 +198,11 @@ export function stateFromJson(doc: unknown): PersistentState {
       };
     }),
   };
+}
+
+/** Files written before the salted verifier hold the bare hash: it is salted on load and never written again. */
+function pinFromJson(pin: Json): PinRecord {
+  const codePoints = int(pin, 'codePoints', 1, 63);
+  if (pin.hash !== undefined) return pinRecord(bytes(pin, 'hash', [16]), codePoints);
+  return { salt: bytes(pin, 'salt', [16]), verifier: bytes(pin, 'verifier', [32]), codePoints };
 }

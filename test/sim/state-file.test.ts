@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -83,6 +84,38 @@ describe('--state file', () => {
     expect(doc.format).toBe(STATE_FORMAT);
     expect(doc.version).toBe(1);
     expect(readdirSync(dir)).toEqual(['key.json']);
+  });
+
+  it('stores the PIN as a verifier keyed with a random per-key salt, never the bare SHA-256 prefix', async () => {
+    const pinHash16 = (pin: string): string => createHash('sha256').update(pin).digest().subarray(0, 16).toString('hex');
+    const docs: Record<string, unknown>[] = [];
+    for (const name of ['a.json', 'b.json']) {
+      const path = join(tempDir(), name);
+      const h = await CtapHost.open(keyWithFile(path));
+      await new Platform(h).setPin('1234');
+      h.close();
+      const text = readFileSync(path, 'utf8');
+      expect(text).not.toContain(pinHash16('1234'));
+      docs.push((JSON.parse(text) as { pin: Record<string, unknown> }).pin);
+    }
+    expect(docs[0]!.salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(docs[0]!.salt).not.toBe(docs[1]!.salt);
+    expect(docs[0]!.verifier).not.toBe(docs[1]!.verifier);
+  });
+
+  it('an older file with the bare hash still unlocks with its PIN, and is rewritten salted', async () => {
+    const path = join(tempDir(), 'old.json');
+    const h0 = await CtapHost.open(keyWithFile(path));
+    await new Platform(h0).setPin('1234');
+    h0.close();
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { pin: Record<string, unknown> };
+    doc.pin = { hash: createHash('sha256').update('1234').digest().subarray(0, 16).toString('hex'), codePoints: 4 };
+    writeFileSync(path, JSON.stringify(doc));
+    const h = await CtapHost.open(keyWithFile(path));
+    const p = new Platform(h);
+    expect((await p.token('1234', PERM.mc)).status).toBe(ST.OK);
+    h.close();
+    expect(readFileSync(path, 'utf8')).not.toContain('"hash"');
   });
 
   it('writes through a temporary file in the same directory, fsyncs it, then renames it over the old file', () => {
