@@ -30,7 +30,7 @@ describe('list', () => {
     expect(out.text().trim().split('\n')).toHaveLength(2);
     const json = captureStdout();
     await runList({ json: true }, async () => KEYS);
-    expect(JSON.parse(json.text())).toEqual(KEYS);
+    expect(JSON.parse(json.text())).toEqual({ ok: true, device: null, devices: KEYS });
   });
 
   it('says how to check the connection when there is no key', async () => {
