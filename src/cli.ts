@@ -96,22 +96,36 @@ function printError(line: { kind: string; message: string; reason?: string }, ex
   process.stdout.write(`${JSON.stringify({ ok: false, device, error }, null, 2)}\n`);
 }
 
+/** Which options, of the program and of every command, consume the next argument as their value. */
+function valueOptions(program: Command): (option: string) => boolean {
+  const names = new Set<string>();
+  for (const cmd of [program, ...program.commands]) {
+    for (const o of cmd.options) {
+      if (!o.required && !o.optional) continue;
+      if (o.long) names.add(o.long);
+      if (o.short) names.add(o.short);
+    }
+  }
+  return (option) => names.has(option);
+}
+
 /** The --device value as typed, for the JSON error document (null when none was given). */
 function deviceArg(args: readonly string[]): string | null {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if ((a === '--device' || a === '-d') && i + 1 < args.length) return args[i + 1]!;
+    if ((a === '--device' || a === '-d' || a === '-device') && i + 1 < args.length) return args[i + 1]!;
     if (a.startsWith('--device=')) return a.slice('--device='.length);
   }
   return null;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = rewriteLegacyArgs(argv);
   const program = buildProgram();
-  const json = args.includes('--json');
-  const device = deviceArg(args);
+  const json = argv.includes('--json');
+  let device = deviceArg(argv);
   try {
+    const args = rewriteLegacyArgs(argv, valueOptions(program));
+    device = deviceArg(args);
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (e) {
