@@ -31,6 +31,6 @@ export async function withDeviceLock<T>(
     lockId = lockIdFor(d.serialNumber ? { path: d.path, serial: d.serialNumber, label } : { path: d.path, label });
   }
   const onWait = (): void =>
-    notice(`Another fido2-manage is using the key at ${label}; waiting up to ${Math.round(opts.timeoutMs / 1000)} s for it to finish...`);
+    notice(`Another fido2-manage is using the key at ${label}; waiting up to ${opts.timeoutMs / 1000} s for it to finish...`);
   return withKeyLock(lockId, { timeoutMs: opts.timeoutMs, signal: opts.signal, onWait }, () => run(target));
 }

@@ -173,7 +173,9 @@ const cancelled = (): Fido2Error => new Fido2Error('cancelled', 'Cancelled; noth
 
 /**
  * Runs `fn` while holding the lock named `lockId`; waits (polling) while
- * another live process holds it, up to `timeoutMs`.
+ * another live process holds it, up to `timeoutMs`. Not re-entrant: a
+ * holder that asks for the same lock again waits for itself until the
+ * timeout (withSession already holds its key's lock).
  */
 export async function withKeyLock<T>(lockId: string, opts: KeyLockOptions, fn: () => Promise<T>): Promise<T> {
   const path = lockPathFor(lockId);
@@ -200,7 +202,7 @@ export async function withKeyLock<T>(lockId: string, opts: KeyLockOptions, fn: (
     if (left <= 0) {
       throw new Fido2Error(
         'transport',
-        `Another fido2-manage${holderPid ? ` (pid ${holderPid})` : ''} kept the key busy for more than ${Math.round(opts.timeoutMs / 1000)} s; try again when it has finished, or raise --timeout`,
+        `Another fido2-manage${holderPid ? ` (pid ${holderPid})` : ''} kept the key busy for more than ${opts.timeoutMs / 1000} s; try again when it has finished, or raise --timeout`,
         { reason: 'key-busy' },
       );
     }
