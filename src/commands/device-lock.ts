@@ -1,6 +1,4 @@
 import { parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
-import { tcpLabel } from '../hid/tcp-transport.js';
-import { lockIdFor, withKeyLock } from '../fleet/key-lock.js';
 import { notice } from './output.js';
 
 /**
@@ -18,11 +16,13 @@ export async function withDeviceLock<T>(
   const parsed = parseDeviceSelector(selector);
   // `--device sim` is a fresh in-process key for this run alone: nobody to wait for.
   if (parsed.kind === 'sim') return run(selector);
+  // Loaded here, not at start-up: `--device sim` and --help never need them.
+  const { lockIdFor, withKeyLock } = await import('../fleet/key-lock.js');
   let label: string;
   let lockId: string;
   let target = selector;
   if (parsed.kind === 'tcp') {
-    label = tcpLabel(parsed.host, parsed.port);
+    label = (await import('../hid/tcp-transport.js')).tcpLabel(parsed.host, parsed.port);
     lockId = lockIdFor({ label });
   } else {
     const d = await selectHidDevice(parsed);
