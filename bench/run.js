@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage, MessageAssembler, parsePacket } from '../dist/hid/packets.js';
 import { pinProtocolV1, pinProtocolV2 } from '../dist/ctap/pin-protocol.js';
@@ -189,9 +190,60 @@ async function fleet(latencyMs) {
   }
 }
 
+/**
+ * The served key behind a relay that either closes its side once the host has closed (like our sim) or
+ * never does (like the pico-keys emulation). Both go through the same relay, so only that differs.
+ */
+async function relayedKey(neverCloses) {
+  const key = new VirtualKey();
+  const upstream = await startSimServer(key, { host: '127.0.0.1', port: 0 });
+  const sockets = new Set();
+  const relay = createServer({ allowHalfOpen: neverCloses }, (host) => {
+    const up = connect({ host: '127.0.0.1', port: upstream.port });
+    sockets.add(host);
+    sockets.add(up);
+    host.on('error', () => up.destroy());
+    up.on('error', () => host.destroy());
+    host.pipe(up, { end: false });
+    up.pipe(host, { end: false });
+    host.on('end', () => up.destroy());
+  });
+  await new Promise((r) => relay.listen(0, '127.0.0.1', r));
+  return {
+    device: `tcp:127.0.0.1:${relay.address().port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => relay.close(r));
+      await upstream.close();
+    },
+  };
+}
+
+/** `info` on a key that never closes its side of the connection, divided by `info` on one that does. */
+async function softwareKeyClose(runs = 15) {
+  const keys = { closes: await relayedKey(false), neverCloses: await relayedKey(true) };
+  const times = { closes: [], neverCloses: [] };
+  const timed = async (device) => {
+    const t0 = performance.now();
+    await runCli(['info', '--device', device, '--json']);
+    return performance.now() - t0;
+  };
+  try {
+    for (let i = 0; i < runs + 2; i++) for (const [k, key] of Object.entries(keys)) {
+      const ms = await timed(key.device);
+      if (i >= 2) times[k].push(ms);
+    }
+  } finally {
+    await Promise.all(Object.values(keys).map((k) => k.close()));
+  }
+  const m = { closes: median(times.closes), neverCloses: median(times.neverCloses) };
+  return { runs, medianMs: { closes: round(m.closes, 1), neverCloses: round(m.neverCloses, 1) }, ratio: round(m.neverCloses / m.closes), target: 1.1 };
+}
+
 const results = { date: new Date().toISOString(), node: process.version };
 results.startup = startup();
 results.roundTrips = await roundTrips();
+results.softwareKeyClose = await softwareKeyClose();
 results.throughput = await throughput();
 // Instant replies measure the host's own cost per key; 2 ms per report is a USB key at a 2 ms polling interval.
 results.fleet = await fleet(0);
@@ -207,6 +259,8 @@ const rows = [
 for (const [op, c] of Object.entries(results.roundTrips)) {
   rows.push([`Reports written/read, transactions: ${op}`, `${c.written}/${c.read}, ${c.transactions}`, `<= ${c.libfido2Written} written`, mark(c.written <= c.libfido2Written)]);
 }
+const kc = results.softwareKeyClose;
+rows.push(['info, key never closing its side / one that does', `${kc.ratio}x`, '<= 1.1x', mark(kc.ratio <= 1.1)]);
 rows.push(['CTAPHID fragment + reassemble 7609 B', `${results.throughput.ctaphidMBps} MB/s`, '-', '-']);
 rows.push(['PIN protocol v1 key agreement + token', `${results.throughput.pinProtocolOpsPerSec.v1} ops/s`, '-', '-']);
 rows.push(['PIN protocol v2 key agreement + token', `${results.throughput.pinProtocolOpsPerSec.v2} ops/s`, '-', '-']);
@@ -219,5 +273,5 @@ const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 console.log(line(['Measure', 'Value', 'Target', 'Status']));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
-console.log(`\nmedians: node ${s.medianMs.node} ms, --version ${s.medianMs.version} ms, info ${s.medianMs.info} ms; fleet ${JSON.stringify(results.fleet.medianMs)} ms, with 2 ms/report ${JSON.stringify(results.fleetUsbLatency.medianMs)} ms`);
+console.log(`\nmedians: node ${s.medianMs.node} ms, --version ${s.medianMs.version} ms, info ${s.medianMs.info} ms; info on a key that closes ${kc.medianMs.closes} ms, that never closes ${kc.medianMs.neverCloses} ms; fleet ${JSON.stringify(results.fleet.medianMs)} ms, with 2 ms/report ${JSON.stringify(results.fleetUsbLatency.medianMs)} ms`);
 console.log(`written to ${RESULTS}`);

@@ -44,7 +44,11 @@ export function buildProgram(): Command {
     .option('--new-pin-stdin', 'read the new PIN from standard input (second line when --pin-stdin is also given)')
     .addOption(new Option('--new-pin <pin>', 'the new PIN on the command line (visible to other users; prefer FIDO2_NEW_PIN)'))
     .showHelpAfterError('(run `fido2-manage --help` for usage)')
-    .exitOverride();
+    // `fido2-manage <command> --help` lists the global options (device, PIN sources, --json) too.
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    // Option values are checked before any command runs, whichever it is.
+    .hook('preAction', async (_program, action) => (await import('./commands/global-options.js')).checkGlobalOptions(action.optsWithGlobals()));
 
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
@@ -87,29 +91,55 @@ function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message
   return { kind: 'internal', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}. Please report it with the output of --verbose.` };
 }
 
-function printError(line: { kind: string; message: string; reason?: string }, exitCode: number): void {
+function printError(line: { kind: string; message: string; reason?: string }, exitCode: number, device: string | null): void {
   const error = { kind: line.kind, exitCode, message: line.message, ...(line.reason === undefined ? {} : { reason: line.reason }) };
-  process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ ok: false, device, error }, null, 2)}\n`);
+}
+
+/** Which options, of the program and of every command, consume the next argument as their value. */
+function valueOptions(program: Command): (option: string) => boolean {
+  const names = new Set<string>();
+  for (const cmd of [program, ...program.commands]) {
+    for (const o of cmd.options) {
+      if (!o.required && !o.optional) continue;
+      if (o.long) names.add(o.long);
+      if (o.short) names.add(o.short);
+    }
+  }
+  return (option) => names.has(option);
+}
+
+/** The --device value as typed, for the JSON error document (null when none was given). */
+function deviceArg(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if ((a === '--device' || a === '-d' || a === '-device') && i + 1 < args.length) return args[i + 1]!;
+    if (a.startsWith('--device=')) return a.slice('--device='.length);
+  }
+  return null;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = rewriteLegacyArgs(argv);
   const program = buildProgram();
-  const json = args.includes('--json');
+  const json = argv.includes('--json');
+  let device = deviceArg(argv);
   try {
+    const args = rewriteLegacyArgs(argv, valueOptions(program));
+    device = deviceArg(args);
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      // commander has already printed the message to stderr.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // commander has already printed the message (or, for a missing command, the help) to stderr.
       const code = exitCodeFor('usage');
-      if (json) printError({ kind: 'usage', message: e.message.replace(/^error: /, '') }, code);
+      const message = e.code === 'commander.help' ? 'No command given; run `fido2-manage --help` to see the commands.' : e.message.replace(/^error: /, '');
+      if (json) printError({ kind: 'usage', message }, code, device);
       return code;
     }
     const line = errorLine(e);
     const code = exitCodeFor(line.kind);
-    if (json) printError(line, code);
+    if (json) printError(line, code, device);
     process.stderr.write(`fido2-manage: ${line.message}\n`);
     return code;
   }

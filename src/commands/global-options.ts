@@ -1,4 +1,5 @@
 import { Fido2Error } from '../errors.js';
+import { parseDeviceSelector } from '../hid/discovery.js';
 import type { PinSourceOptions } from './pin-input.js';
 
 /** Options every command accepts (commander hands them over merged with the command's own). */
@@ -16,7 +17,7 @@ export function timeoutMs(g: GlobalOptions): number {
   if (g.timeout === undefined) return 30_000;
   const s = Number(g.timeout);
   if (!Number.isFinite(s) || s <= 0 || s > 3600) {
-    throw new Fido2Error('usage', `--timeout takes seconds between 0 and 3600, not "${g.timeout}".`);
+    throw new Fido2Error('usage', `--timeout takes a number of seconds above 0 and at most 3600 (e.g. 0.5 or 30), not "${g.timeout}".`);
   }
   return Math.round(s * 1000);
 }
@@ -32,4 +33,12 @@ export function minRetries(g: GlobalOptions): number | undefined {
   const n = Number(g.minRetries);
   if (!/^\d+$/.test(g.minRetries) || n > 8) throw new Fido2Error('usage', `--min-retries takes a whole number from 0 to 8, not "${g.minRetries}".`);
   return n;
+}
+
+/** Checks every global option value before a command touches anything, so a bad one is a usage error on every command. */
+export function checkGlobalOptions(g: GlobalOptions): void {
+  timeoutMs(g);
+  pinProtocol(g);
+  minRetries(g);
+  parseDeviceSelector(g.device);
 }

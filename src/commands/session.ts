@@ -4,6 +4,7 @@ import { Ctap2 } from '../ctap/ctap2.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';
 import { notice } from './output.js';
+import { withDeviceLock } from './device-lock.js';
 
 /** One open key for the life of one command. */
 export interface Session {
@@ -15,7 +16,8 @@ export interface Session {
 /**
  * Opens the selected key, runs `fn`, and always closes it. Ctrl-C aborts the
  * pending CTAPHID transaction (the HID layer sends CTAPHID_CANCEL) so the key
- * stops waiting for a touch; a second Ctrl-C quits at once.
+ * stops waiting for a touch; a second Ctrl-C quits at once. The whole run
+ * holds the key's cross-process lock (device-lock.ts).
  */
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>): Promise<T> {
   const abort = new AbortController();
@@ -32,14 +34,20 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
     }
   };
   const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid] ${line}\n`) : undefined;
-  let device: CtapHidDevice | undefined;
   try {
-    device = await openDevice(g.device, { timeoutMs: timeoutMs(g), log });
-    if (abort.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
-    const ctap = new Ctap2(device, { onKeepalive, signal: abort.signal });
-    return await fn({ device, ctap, label: device.label });
+    // Closed before the lock is released, so the next run never meets this connection.
+    return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: abort.signal }, async (selector) => {
+      let device: CtapHidDevice | undefined;
+      try {
+        device = await openDevice(selector, { timeoutMs: timeoutMs(g), log });
+        if (abort.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
+        const ctap = new Ctap2(device, { onKeepalive, signal: abort.signal });
+        return await fn({ device, ctap, label: device.label });
+      } finally {
+        await device?.close().catch(() => undefined);
+      }
+    });
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await device?.close().catch(() => undefined);
   }
 }

@@ -40,10 +40,27 @@ export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'l
 /** The rule that gives the logged-in user the FIDO hidraw nodes (systemd tags them ID_FIDO_TOKEN). */
 export const LINUX_UDEV_RULE = 'ACTION=="add|change", SUBSYSTEM=="hidraw", ENV{ID_FIDO_TOKEN}=="1", TAG+="uaccess", GROUP="plugdev", MODE="0660"';
 
-export const NO_DEVICE_MESSAGE =
-  process.platform === 'linux'
+/**
+ * What to say when no key is found. The udev hint only helps a non-root user
+ * on Linux; root reads every hidraw node, and other systems have no udev.
+ */
+export function noDeviceMessage(env: { platform: NodeJS.Platform; root: boolean } = { platform: process.platform, root: process.getuid?.() === 0 }): string {
+  return env.platform === 'linux' && !env.root
     ? `No FIDO security key found. Check that it is plugged in; without root, Linux needs a udev rule such as ${LINUX_UDEV_RULE} in /etc/udev/rules.d/70-fido.rules (README "Linux access")`
     : 'No FIDO security key found. Check that it is plugged in and that no other program holds it';
+}
+
+export const NO_DEVICE_MESSAGE = noDeviceMessage();
+
+/** The --device forms, for usage errors. */
+export const DEVICE_FORMS = 'a number from `fido2-manage list`, a HID path as `list` shows it, serial:SERIAL, tcp:HOST:PORT (a software key) or sim';
+
+const badDevice = (value: string, why: string): Fido2Error => new Fido2Error('usage', `Bad --device "${value}": ${why}; use ${DEVICE_FORMS}.`);
+
+/** OS HID paths as node-hid reports them: /dev/hidrawN (Linux, BSD), \\?\hid#... (Windows), DevSrvsID:/IOService: (macOS). */
+function looksLikeHidPath(value: string): boolean {
+  return /^(\/|\\\\|DevSrvsID:|IOService:)/.test(value);
+}
 
 /** Parses a --device value; pure, throws Fido2Error('usage') on a malformed one. */
 export function parseDeviceSelector(s: string | undefined): DeviceSelector {
@@ -55,20 +72,22 @@ export function parseDeviceSelector(s: string | undefined): DeviceSelector {
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(rest) ?? /^([^:]+):(\d+)$/.exec(rest);
     const port = match ? Number(match[2]) : NaN;
     if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Fido2Error('usage', `Bad device "${value}": write tcp:HOST:PORT, e.g. tcp:127.0.0.1:35962`);
+      throw badDevice(value, 'a software key is tcp:HOST:PORT with a port from 1 to 65535, e.g. tcp:127.0.0.1:35962');
     }
     return { kind: 'tcp', host: match[1]!, port };
   }
   if (/^serial:/i.test(value)) {
     const serial = value.slice(7);
-    if (serial === '') throw new Fido2Error('usage', `Bad device "${value}": write serial:SERIAL, as the list command shows it`);
+    if (serial === '') throw badDevice(value, 'the serial is missing');
     return { kind: 'serial', serial };
   }
   if (/^\d+$/.test(value)) {
     const index = Number(value);
-    if (index < 1) throw new Fido2Error('usage', `Bad device "${value}": device numbers start at 1; run the list command to see them`);
+    if (index < 1) throw badDevice(value, 'device numbers start at 1');
     return { kind: 'index', index };
   }
+  if (/^[-+]?\d+$/.test(value)) throw badDevice(value, 'device numbers start at 1');
+  if (!looksLikeHidPath(value)) throw badDevice(value, 'this is not a device number, a HID path or an address');
   return { kind: 'path', path: value };
 }
 
@@ -113,7 +132,7 @@ export async function selectHidDevice(
   const devices = await listDevices(deps);
   if (devices.length === 0) {
     const asked = selector.kind === 'auto' ? '' : ` (asked for ${selector.kind === 'index' ? selector.index : selector.kind === 'serial' ? `serial:${selector.serial}` : selector.path})`;
-    throw new Fido2Error('no-device', NO_DEVICE_MESSAGE.replace('found.', `found${asked}.`));
+    throw new Fido2Error('no-device', noDeviceMessage().replace('found.', `found${asked}.`));
   }
   const listing = devices.map((d) => `  ${describeDevice(d)}`).join('\n');
   if (selector.kind === 'auto') {

@@ -87,7 +87,8 @@ async function openError(path: string, error: unknown): Promise<Fido2Error> {
   }
   return new Fido2Error(
     'transport',
-    `Cannot open the security key at ${path} (${firstLine(error)}); close programs using it and retry; ${LINUX_ACCESS_HINT}`,
+    // Not a permission problem (checked above on Linux): a udev hint would mislead.
+    `Cannot open the security key at ${path} (${firstLine(error)}); close programs using it and retry`,
     { cause: error },
   );
 }

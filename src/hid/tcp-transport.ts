@@ -90,21 +90,31 @@ export async function openTcpTransport(host: string, port: number, opts: TcpTran
   const queue = new ReportQueue();
   const decoder = new FrameDecoder(label);
   let closedByUs = false;
+  // A software key that serves one client at a time (pico-keys) drops a second one before answering anything.
+  let answered = false;
+  const busy = (how: string): Fido2Error =>
+    new Fido2Error('transport', `The software key at ${label} ${how} before answering; it may be busy with another client (another fido2-manage, a browser); retry when that one has finished`, { reason: 'key-busy' });
 
   socket.on('data', (chunk: Buffer) => {
     try {
-      for (const frame of decoder.push(chunk)) queue.push(frame);
+      for (const frame of decoder.push(chunk)) {
+        answered = true;
+        queue.push(frame);
+      }
     } catch (error) {
       queue.fail(error as Fido2Error);
       socket.destroy();
     }
   });
   socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (!answered && !closedByUs) return queue.fail(busy(`dropped the connection (${error.code ?? error.message})`));
     queue.fail(new Fido2Error('transport', `The software key at ${label} dropped the connection (${error.code ?? error.message}); restart it and retry`, { cause: error }));
   });
   socket.on('close', () => {
     if (closedByUs) {
       queue.fail(new Fido2Error('transport', `The connection to ${label} is closed; open the device again`));
+    } else if (!answered && decoder.buffered === 0) {
+      queue.fail(busy('closed the connection'));
     } else if (decoder.buffered > 0) {
       queue.fail(new Fido2Error('transport', `The software key at ${label} closed the connection in the middle of a report; restart it and retry`));
     } else {
@@ -130,12 +140,16 @@ export async function openTcpTransport(host: string, port: number, opts: TcpTran
     async close(): Promise<void> {
       if (closedByUs) return;
       closedByUs = true;
+      queue.fail(new Fido2Error('transport', `The connection to ${label} is closed; open the device again`));
+      if (socket.destroyed) return;
+      // The last reply is in: send our FIN once our writes are flushed and drop the socket, without
+      // waiting for the peer's FIN. A software key that never closes its side (the pico-keys
+      // emulation) would otherwise add that wait to every command.
       await new Promise<void>((resolve) => {
-        if (socket.destroyed) return resolve();
-        socket.once('close', () => resolve());
-        socket.end();
-        // Do not wait on a peer that never closes its side.
-        setTimeout(() => socket.destroy(), 200).unref();
+        socket.end(() => {
+          socket.destroy();
+          resolve();
+        });
       });
     },
   };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatDevice, runList } from '../../src/commands/device/list.js';
-import type { DeviceInfo } from '../../src/hid/discovery.js';
+import { type DeviceInfo, noDeviceMessage } from '../../src/hid/discovery.js';
 
 const KEYS: DeviceInfo[] = [
   { index: 1, path: '/dev/hidraw3', vendorId: 0x1050, productId: 0x0407, product: 'YubiKey OTP+FIDO+CCID', manufacturer: 'Yubico', serialNumber: '' },
@@ -30,12 +30,12 @@ describe('list', () => {
     expect(out.text().trim().split('\n')).toHaveLength(2);
     const json = captureStdout();
     await runList({ json: true }, async () => KEYS);
-    expect(JSON.parse(json.text())).toEqual(KEYS);
+    expect(JSON.parse(json.text())).toEqual({ ok: true, device: null, devices: KEYS });
   });
 
   it('says how to check the connection when there is no key', async () => {
     const out = captureStdout();
     await runList({}, async () => []);
-    expect(out.text()).toMatch(/No FIDO security key found[\s\S]*udev rule/);
+    expect(out.text()).toBe(`${noDeviceMessage()}\n`);
   });
 });

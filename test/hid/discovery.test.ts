@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Fido2Error } from '../../src/errors.js';
-import { NO_DEVICE_MESSAGE, describeDevice, listDevices, openDevice, parseDeviceSelector } from '../../src/hid/discovery.js';
+import { LINUX_UDEV_RULE, NO_DEVICE_MESSAGE, describeDevice, listDevices, noDeviceMessage, openDevice, parseDeviceSelector } from '../../src/hid/discovery.js';
 import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
 import type { Transport } from '../../src/hid/transport.js';
 import { ScriptedTransport } from './scripted-transport.js';
@@ -37,12 +37,15 @@ describe('parseDeviceSelector', () => {
     expect(parseDeviceSelector('DevSrvsID:4294971234')).toEqual({ kind: 'path', path: 'DevSrvsID:4294971234' });
   });
 
-  it.each(['tcp:host', 'tcp:host:0', 'tcp:host:70000', 'tcp::5', '0'])('rejects %s as a usage error', (s) => {
+  it.each(['tcp:host', 'tcp:host:0', 'tcp:host:70000', 'tcp::5', '0', '-1', '+2', 'abc', 'hidraw3', 'simulator'])('rejects %s as a usage error naming the accepted forms', (s) => {
     expect(() => parseDeviceSelector(s)).toThrow(Fido2Error);
     try {
       parseDeviceSelector(s);
     } catch (e) {
       expect((e as Fido2Error).kind).toBe('usage');
+      expect((e as Fido2Error).message).toContain(`Bad --device "${s}"`);
+      expect((e as Fido2Error).message).toMatch(/a number from `fido2-manage list`, a HID path .*serial:SERIAL, tcp:HOST:PORT .*or sim\.$/);
+      expect((e as Fido2Error).message).not.toContain('\n');
     }
   });
 });
@@ -69,6 +72,20 @@ describe('listDevices', () => {
   });
 });
 
+describe('noDeviceMessage', () => {
+  it.each([
+    ['linux', false, true],
+    ['linux', true, false],
+    ['darwin', false, false],
+    ['win32', false, false],
+  ] as const)('on %s (root: %s) gives the udev hint: %s', (platform, root, hint) => {
+    const message = noDeviceMessage({ platform, root });
+    expect(message).toMatch(/^No FIDO security key found\. Check that it is plugged in/);
+    expect(message.includes(LINUX_UDEV_RULE)).toBe(hint);
+    expect(message.includes('udev')).toBe(hint);
+  });
+});
+
 describe('openDevice', () => {
   const opened: string[] = [];
   const openHid = async (path: string): Promise<Transport> => {
@@ -80,7 +97,6 @@ describe('openDevice', () => {
     const e = await rejection(openDevice(undefined, { lister: lister([]) }));
     expect(e.kind).toBe('no-device');
     expect(e.message).toBe(NO_DEVICE_MESSAGE);
-    if (process.platform === 'linux') expect(e.message).toContain('ENV{ID_FIDO_TOKEN}=="1"');
     expect(e.message).not.toContain('\n');
     const asked = await rejection(openDevice('5', { lister: lister([]) }));
     expect(asked.message).toMatch(/^No FIDO security key found \(asked for 5\)\./);

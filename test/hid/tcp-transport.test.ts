@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CtapHidDevice } from '../../src/hid/ctaphid.js';
 import { FrameDecoder, encodeFrame, openTcpTransport, tcpLabel } from '../../src/hid/tcp-transport.js';
 import type { Transport } from '../../src/hid/transport.js';
@@ -172,6 +172,49 @@ describe('openTcpTransport', () => {
     await t.close();
     await t.close();
     expect((await rejection(t.write(new Uint8Array(64)))).message).toMatch(/closed/);
+  });
+
+  it('close does not wait for a peer that never closes its side', { timeout: 5000 }, async () => {
+    // The peer keeps its half open for ever; only our FIN reaches it.
+    const peers: Socket[] = [];
+    let sawEnd!: () => void;
+    const ended = new Promise<void>((r) => (sawEnd = r));
+    const server = createServer({ allowHalfOpen: true }, (s) => {
+      peers.push(s);
+      s.on('error', () => undefined);
+      s.on('end', () => sawEnd());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const t = await openTcpTransport('127.0.0.1', (server.address() as AddressInfo).port);
+      // No timer may fire: a close that waited for the peer (or for a grace timer) never resolves here.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
+      try {
+        await t.close();
+      } finally {
+        vi.useRealTimers();
+      }
+      await ended;
+      expect(peers).toHaveLength(1);
+      expect(peers[0]!.writableEnded).toBe(false);
+    } finally {
+      for (const p of peers) p.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it.each([
+    ['closes', (s: Socket) => s.end()],
+    ['resets', (s: Socket) => s.resetAndDestroy()],
+  ])('a key that %s the connection before answering may be busy; no advice to restart it', async (_how, drop) => {
+    const port = await serve((s) => s.once('data', () => drop(s)));
+    const t = await connect(port);
+    await t.write(new Uint8Array(64));
+    const e = await rejection(t.read(2000));
+    expect(e.kind).toBe('transport');
+    expect(e.reason).toBe('key-busy');
+    expect(e.message).toMatch(new RegExp(`^The software key at tcp:127\\.0\\.0\\.1:${port} (closed|dropped) the connection.* before answering; it may be busy with another client`));
+    expect(e.message).not.toMatch(/restart/);
   });
 });
 

@@ -2,6 +2,7 @@ import { Fido2Error } from '../../errors.js';
 import { configStep, openConfig, requireConfig } from './config-support.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
 
@@ -22,15 +23,16 @@ export async function runAlwaysUv(want: boolean, g: GlobalOptions, io: PinIo = p
     }
     const before = info.options.alwaysUv === true;
     if (before === want) {
-      report(g.json, { device: s.label, alwaysUv: want, changed: false }, `Always-UV is already ${STATE(want)}; nothing to do.`);
+      report(g.json, { device: s.label, alwaysUv: want, changed: false, ...beforeAfter(info) }, `Always-UV is already ${STATE(want)}; nothing to do.`);
       return;
     }
     const config = await openConfig(s, info, g, io, 'toggle-always-uv');
     await configStep(() => config.toggleAlwaysUv(), info);
-    const after = (await s.ctap.getInfo()).options.alwaysUv === true;
+    const afterInfo = await s.ctap.getInfo();
+    const after = afterInfo.options.alwaysUv === true;
     if (after !== want) {
       throw new Fido2Error('not-confirmed', `The key accepted the change but still reports always-UV ${STATE(after)}; it was not toggled again. Check the key with \`fido2-manage info\`.`);
     }
-    report(g.json, { device: s.label, alwaysUv: after, changed: true }, `Always-UV is now ${STATE(after)} (confirmed by the key).`);
+    report(g.json, { device: s.label, alwaysUv: after, changed: true, ...beforeAfter(info, afterInfo) }, `Always-UV is now ${STATE(after)} (confirmed by the key).`);
   });
 }

@@ -2,6 +2,7 @@ import { Fido2Error } from '../../errors.js';
 import { configStep, openConfig, requireConfig } from './config-support.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
 
@@ -17,14 +18,15 @@ export async function runForcePinChange(g: GlobalOptions, io: PinIo = processPin
       throw new Fido2Error('pin-required', 'This key has no PIN to change; set one with `fido2-manage set-pin`.');
     }
     if (info.forcePINChange === true) {
-      report(g.json, { device: s.label, forcePINChange: true, changed: false }, 'A PIN change is already required; nothing to do.');
+      report(g.json, { device: s.label, forcePINChange: true, changed: false, ...beforeAfter(info) }, 'A PIN change is already required; nothing to do.');
       return;
     }
     const config = await openConfig(s, info, g, io);
     await configStep(() => config.setMinPinLength({ forceChangePin: true }), info);
-    if ((await s.ctap.getInfo()).forcePINChange !== true) {
+    const after = await s.ctap.getInfo();
+    if (after.forcePINChange !== true) {
       throw new Fido2Error('not-confirmed', 'The key accepted the request but does not report a pending PIN change.');
     }
-    report(g.json, { device: s.label, forcePINChange: true, changed: true }, 'The key will require a new PIN before anything else (change-pin).');
+    report(g.json, { device: s.label, forcePINChange: true, changed: true, ...beforeAfter(info, after) }, 'The key will require a new PIN before anything else (change-pin).');
   });
 }

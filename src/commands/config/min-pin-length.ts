@@ -2,6 +2,7 @@ import { Fido2Error } from '../../errors.js';
 import { configStep, openConfig, requireConfig } from './config-support.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
 
@@ -18,9 +19,22 @@ export function parseLength(text: string): number {
   return n;
 }
 
+/** RP IDs are domain names (CTAP 2.1 §6.11.4 sends them as text strings); an empty one can never match a site. */
+export function parseRpIds(rpIds: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const id of rpIds ?? []) {
+    if (id.trim() === '' || id !== id.trim()) {
+      throw new Fido2Error('usage', `--rp-id takes a site's domain such as example.com, not ${JSON.stringify(id)}; nothing was changed.`);
+    }
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
 /** setMinPINLength (CTAP 2.1 §6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
 export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const length = parseLength(lengthText);
+  const rpIds = parseRpIds(o.rpId);
   await withSession(g, async (s) => {
     const info = await s.ctap.getInfo();
     requireConfig(info, 'Setting the minimum PIN length');
@@ -31,13 +45,12 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     if (length < current) {
       throw new Fido2Error('pin-policy', `The key's minimum PIN length is ${current} and can only be raised; nothing was changed.`);
     }
-    const rpIds = o.rpId ?? [];
     const maxRpIds = info.maxRPIDsForSetMinPINLength ?? 0;
     if (rpIds.length > maxRpIds) {
       throw new Fido2Error('usage', `This key accepts at most ${maxRpIds} --rp-id values for the minimum PIN length, not ${rpIds.length}.`);
     }
     if (length === current && rpIds.length === 0 && !o.forceChange) {
-      report(g.json, { device: s.label, minPINLength: length, forcePINChange: info.forcePINChange === true, changed: false }, `The minimum PIN length is already ${length}; nothing to do.`);
+      report(g.json, { device: s.label, minPINLength: length, forcePINChange: info.forcePINChange === true, rpIds, changed: false, ...beforeAfter(info) }, `The minimum PIN length is already ${length}; nothing to do.`);
       return;
     }
     const config = await openConfig(s, info, g, io);
@@ -52,8 +65,8 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     const forced = after.forcePINChange === true;
     report(
       g.json,
-      { device: s.label, minPINLength: length, forcePINChange: forced, changed: true },
-      `Minimum PIN length is now ${length}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
+      { device: s.label, minPINLength: length, forcePINChange: forced, rpIds, changed: true, ...beforeAfter(info, after) },
+      `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
     );
   });
 }

@@ -21,13 +21,13 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
     };
     const info = s.device.capabilities.cbor ? await getInfoOrU2f(s.ctap) : undefined;
     if (info === undefined) {
-      if (g.json) return printJson({ device: s.label, ctaphid, ctap2: false, u2fOnly: true });
+      if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: false, u2fOnly: true });
       printLine(`Device: ${s.label}`);
       printLine('This key speaks only U2F (CTAP1): it has no PIN, always-UV or other CTAP2 settings to manage.');
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
+    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
     printText(s.label, info, retries);
   });
 }

@@ -11,7 +11,8 @@ export function formatDevice(d: DeviceInfo): string {
 
 export async function runList(g: GlobalOptions, lister: () => Promise<DeviceInfo[]> = listDevices): Promise<void> {
   const devices = await lister();
-  if (g.json) return printJson(devices);
+  // No key is selected for a list: device is null, the keys are under devices.
+  if (g.json) return printJson({ ok: true, device: null, devices });
   if (devices.length === 0) {
     printLine(NO_DEVICE_MESSAGE);
     return;

@@ -3,6 +3,7 @@ import { Fido2Error } from '../../errors.js';
 import { explain } from '../explain.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { withSession } from '../session.js';
 
 async function confirmed(yes: boolean | undefined): Promise<boolean> {
@@ -22,11 +23,12 @@ async function confirmed(yes: boolean | undefined): Promise<boolean> {
 export async function runReset(o: { yes?: boolean }, g: GlobalOptions): Promise<void> {
   if (!(await confirmed(o.yes))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
   await withSession(g, async (s) => {
+    const before = await s.ctap.getInfo();
     try {
       await s.ctap.reset();
     } catch (e) {
       throw explain(e);
     }
-    report(g.json, { device: s.label, reset: true }, 'The key was reset: no PIN, no credentials, default settings.');
+    report(g.json, { device: s.label, reset: true, ...beforeAfter(before, await s.ctap.getInfo()) }, 'The key was reset: no PIN, no credentials, default settings.');
   });
 }

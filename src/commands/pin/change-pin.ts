@@ -3,6 +3,7 @@ import { Fido2Error } from '../../errors.js';
 import { clientPinFor, explainWithRetries, guardRetries } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo, readPin } from '../pin-input.js';
 import { withSession } from '../session.js';
 
@@ -21,7 +22,7 @@ export async function runChangePin(g: GlobalOptions, io: PinIo = processPinIo())
     } catch (e) {
       throw await explainWithRetries(e, cp, info);
     }
-    // A success status is the key's own confirmation; another getInfo would only cost a round trip.
-    report(g.json, { device: s.label, pinChanged: true }, 'PIN changed.');
+    // `after` is read back from the key, as for every change (forcePINChange clears).
+    report(g.json, { device: s.label, pinChanged: true, ...beforeAfter(info, await s.ctap.getInfo()) }, 'PIN changed.');
   });
 }

@@ -12,7 +12,7 @@ export async function runRetries(g: GlobalOptions): Promise<void> {
     const uvRetries = info.options.uv !== undefined ? await cp.getUvRetries() : undefined;
     const powerCycleRequired = pin.powerCycleState === true;
     if (g.json) {
-      printJson({ device: s.label, pinSet: info.options.clientPin === true, pinRetries: pin.retries, uvRetries, powerCycleRequired });
+      printJson({ ok: true, device: s.label, pinSet: info.options.clientPin === true, pinRetries: pin.retries, uvRetries, powerCycleRequired });
       return;
     }
     printLine(`PIN retries: ${pin.retries}${info.options.clientPin === true ? '' : ' (no PIN set)'}`);

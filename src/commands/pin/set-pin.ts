@@ -3,6 +3,7 @@ import { Fido2Error } from '../../errors.js';
 import { clientPinFor, explainWithRetries } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
+import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo, readPin } from '../pin-input.js';
 import { withSession } from '../session.js';
 
@@ -20,7 +21,7 @@ export async function runSetPin(g: GlobalOptions, io: PinIo = processPinIo()): P
     } catch (e) {
       throw await explainWithRetries(e, cp, info);
     }
-    // A success status is the key's own confirmation; another getInfo would only cost a round trip.
-    report(g.json, { device: s.label, pinSet: true }, 'PIN set.');
+    // `after` is read back from the key, as for every change.
+    report(g.json, { device: s.label, pinSet: true, ...beforeAfter(info, await s.ctap.getInfo()) }, 'PIN set.');
   });
 }
