@@ -278,12 +278,17 @@ export class CredentialManagement {
     return credentials;
   }
 
-  /** Counts, then every RP and its credentials. An empty key costs only the metadata step. */
-  async listAll(): Promise<CredentialListing> {
+  /**
+   * Counts, then every RP (or only `rpId`) and its credentials. An empty key
+   * costs only the metadata step.
+   */
+  async listAll(rpId?: string): Promise<CredentialListing> {
     const metadata = await this.metadata();
     if (metadata.existing === 0) return { metadata, rps: [] };
     const rps: RpCredentials[] = [];
-    for (const rp of await this.listRps()) rps.push({ rp, credentials: await this.listCredentials(rp.rpIdHash) });
+    for (const rp of await this.listRps()) {
+      if (rpId === undefined || rp.id === rpId) rps.push({ rp, credentials: await this.listCredentials(rp.rpIdHash) });
+    }
     return { metadata, rps };
   }
 
