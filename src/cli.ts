@@ -73,7 +73,8 @@ export function buildProgram(): Command {
     .command('list')
     .description('show how many passkeys are stored and room left, then each one by site')
     .option('--rp <id>', 'only the passkeys of this site (RP ID), e.g. github.com')
-    .action(async (o: { rp?: string }, cmd: Command) => (await import('./commands/credentials/list.js')).runCredentialsList(o, globals(cmd)));
+    .option('--summary', 'only the counts: passkeys stored and room left')
+    .action(async (o: { rp?: string; summary?: boolean }, cmd: Command) => (await import('./commands/credentials/list.js')).runCredentialsList(o, globals(cmd)));
   credentials
     .command('delete')
     .description('delete one passkey (asks first; --yes when not on a terminal)')

@@ -11,12 +11,19 @@ const COMMANDS: Readonly<Record<string, string>> = {
   '-uvd': 'uvd',
   '-setMinimumPIN': 'min-pin-length',
   '-forcePINchange': 'force-pin-change',
+  '-residentKeys': 'credentials list',
+  '-storage': 'credentials list --summary',
+  '-delete': 'credentials delete',
 };
 
 const OPTIONS: Readonly<Record<string, string>> = {
   '-device': '--device',
   '-pin': '--pin',
+  '-domain': '--rp',
 };
+
+/** Flags whose value becomes a positional argument (`-delete -credential ID`). */
+const POSITIONAL_FLAGS: ReadonlySet<string> = new Set(['-credential']);
 
 /** Rewrites legacy arguments (without node and script) into the modern form; the command word goes first. */
 export function rewriteLegacyArgs(args: readonly string[]): string[] {
@@ -25,7 +32,7 @@ export function rewriteLegacyArgs(args: readonly string[]): string[] {
   for (const a of args) {
     const c = COMMANDS[a];
     if (c !== undefined && command === undefined) command = c;
-    else rest.push(OPTIONS[a] ?? a);
+    else if (!POSITIONAL_FLAGS.has(a)) rest.push(OPTIONS[a] ?? a);
   }
-  return command === undefined ? rest : [command, ...rest];
+  return command === undefined ? rest : [...command.split(' '), ...rest];
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
-import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
+import { Platform } from '../sim/platform.js';
 import { type KeyUnderTest, runCli, startKey } from './harness.js';
+import { b64, keyWithPasskeys as makeKey } from './passkeys.js';
 
 let k: KeyUnderTest | undefined;
 afterEach(async () => {
@@ -11,21 +12,12 @@ afterEach(async () => {
 });
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const PIN = { FIDO2_PIN: '1234' };
 
-/** Three passkeys on two sites, made through the virtual key's own CTAP interface, then a PIN. */
-async function keyWithPasskeys(profile: ProfileName, extensions?: Map<string, unknown>): Promise<{ ids: string[] }> {
-  k = await startKey({ profile });
-  const host = await CtapHost.open(k.key);
-  const ids: string[] = [];
-  for (const [rpId, user] of [['a.example', 'u1'], ['a.example', 'u2'], ['b.example', 'u3']] as const) {
-    const params = makeCredentialParams({ rk: true, rpId, userId: utf8(user), ...(extensions ? { extensions: extensions as never } : {}) });
-    ids.push(b64(parseMakeCredential(await host.ok(CTAP.makeCredential, params)).credentialId));
-  }
-  expect(await new Platform(host).setPin('1234')).toBe(0);
-  host.close();
-  return { ids };
+async function keyWithPasskeys(profile: ProfileName): Promise<{ ids: string[] }> {
+  const made = await makeKey(profile);
+  k = made.k;
+  return made;
 }
 
 async function listJson(protocol: string): Promise<{ stored: number; remaining: number; command: number; rps: { rp: { id: string }; credentials: { credentialId: string; user: { id: string; name?: string; displayName?: string } }[] }[] }> {
@@ -98,7 +90,7 @@ describe('credentials: refusals', () => {
     const amb = await runCli(['credentials', 'delete', prefix, '--yes', '--json', '--device', k!.device], { env: PIN });
     expect(amb.code).toBe(2);
     expect(JSON.parse(amb.stdout).error.reason).toBe('credential-ambiguous');
-    const syntax = await runCli(['credentials', 'delete', 'not/base64', '--yes', '--json', '--device', k!.device], { env: PIN });
+    const syntax = await runCli(['credentials', 'delete', 'not*base64', '--yes', '--json', '--device', k!.device], { env: PIN });
     expect(JSON.parse(syntax.stdout).error.reason).toBe('credential-id-syntax');
     expect(ids(await listJson('2'))).toEqual([...made.ids].sort());
   });

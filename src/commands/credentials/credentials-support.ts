@@ -63,7 +63,8 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Refuses locally what can never name a credential, before the PIN is asked for. */
 export function checkIdArgument(arg: string): string {
-  const id = arg.trim().replace(/=+$/, '');
+  // Standard base64 (as fido2-token and Token2's fido2-manage print ids) is taken too.
+  const id = arg.trim().replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
   if (!B64URL.test(id)) {
     throw new Fido2Error('usage', `"${arg}" is not a credential id: give the base64url id (or a unique start of it) from \`fido2-manage credentials list\`.`, { reason: 'credential-id-syntax' });
   }
