@@ -1,7 +1,8 @@
+import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
-import { Platform } from '../sim/platform.js';
+import { CTAP, makeCredentialParams, Platform } from '../sim/platform.js';
 import { type KeyUnderTest, runCli, startKey } from './harness.js';
 import { b64, keyWithPasskeys as makeKey } from './passkeys.js';
 
@@ -129,3 +130,52 @@ describe('credentials: refusals', () => {
     expect(r.stderr).toMatch(/no credential management/);
   });
 });
+
+describe('credentials: marks, PIN and confirmation', () => {
+  it('marks credProtect, and a large blob key when the key makes one', async () => {
+    k = await startKey();
+    const host = await CtapHost.open(k.key);
+    const extensions = ((await host.ok(CTAP.getInfo)).get(2) ?? []) as string[];
+    const blobs = extensions.includes('largeBlobKey');
+    const ext = new Map<string, boolean | number>([['credProtect', 3], ...(blobs ? [['largeBlobKey', true] as [string, boolean]] : [])]);
+    await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, rpId: 'blob.example', userId: utf8('b1'), extensions: ext }));
+    expect(await new Platform(host).setPin('1234')).toBe(0);
+    host.close();
+    const text = await runCli(['credentials', 'list', '--device', k.device], { env: PIN });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`ES256, credProtect 3 (UV required)${blobs ? ', large blob' : '\n'}`);
+    const json = JSON.parse((await runCli(['credentials', 'list', '--json', '--device', k.device], { env: PIN })).stdout);
+    expect(json.rps[0].credentials[0]).toMatchObject({ credProtect: 3, largeBlobKey: blobs });
+    // Whether there is a large blob key is shown; the key itself never is.
+    expect(JSON.stringify(json)).not.toMatch(/"largeBlobKey":\s*"/);
+  });
+
+  it('a wrong PIN is not retried and nothing is deleted', async () => {
+    const made = await keyWithPasskeys('fido-2.1');
+    const r = await runCli(['credentials', 'delete', made.ids[0]!, '--yes', '--device', k!.device], { env: { FIDO2_PIN: '9999' } });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/7 attempts left/);
+    expect((await listJson('2')).stored).toBe(3);
+  });
+
+  it('on a terminal, delete names the site and the user and deletes only after yes', async () => {
+    const made = await keyWithPasskeys('fido-2.1');
+    // script(1) gives the CLI a terminal; the answer comes through it.
+    const bin = new URL('../../bin/fido2-manage.js', import.meta.url).pathname;
+    const cmd = (answer: string) => `printf '${answer}\\n' | script -qec "FIDO2_PIN=1234 ${process.execPath} ${bin} credentials delete ${made.ids[2]!.slice(0, 10)} --device ${k!.device}" /dev/null`;
+    const no = await shell(cmd('n'));
+    expect(no.out).toMatch(/Delete the passkey of alice \(Alice\) for b\.example/);
+    expect(no.code).toBe(130);
+    expect((await listJson('2')).stored).toBe(3);
+    const yes = await shell(cmd('y'));
+    expect(yes.code, yes.out).toBe(0);
+    expect(yes.out).toMatch(/Deleted the passkey of alice \(Alice\) for b\.example/);
+    expect(ids(await listJson('2'))).toEqual([made.ids[0]!, made.ids[1]!].sort());
+  });
+});
+
+function shell(command: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, out: stdout + stderr }));
+  });
+}
