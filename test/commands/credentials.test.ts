@@ -150,6 +150,24 @@ describe('credentials: marks, PIN and confirmation', () => {
     expect(JSON.stringify(json)).not.toMatch(/"largeBlobKey":\s*"/);
   });
 
+  it('--uv lists with a token from built-in user verification, no PIN', async () => {
+    k = await startKey({ uv: true });
+    const host = await CtapHost.open(k.key);
+    await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, uv: true, rpId: 'uv.example', userId: utf8('v1') }));
+    expect(await new Platform(host).setPin('1234')).toBe(0);
+    host.close();
+    const r = await runCli(['credentials', 'list', '--uv', '--json', '--device', k.device]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ stored: 1, rps: [{ rp: { id: 'uv.example' } }] });
+  });
+
+  it('a key without a PIN gets exit 9 and is not changed', async () => {
+    k = await startKey();
+    const r = await runCli(['credentials', 'list', '--device', k.device], { env: PIN });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toMatch(/set-pin/);
+  });
+
   it('a wrong PIN is not retried and nothing is deleted', async () => {
     const made = await keyWithPasskeys('fido-2.1');
     const r = await runCli(['credentials', 'delete', made.ids[0]!, '--yes', '--device', k!.device], { env: { FIDO2_PIN: '9999' } });
