@@ -37,8 +37,15 @@ describe.each([
 ] as const)('credentials on a %s key, PIN protocol %s', (profile, protocol, command) => {
   it('lists, deletes by unique prefix and reads back', async () => {
     const made = await keyWithPasskeys(profile);
+    const seen = k!.ctapCommands.length;
     const before = await listJson(protocol);
     expect(before.command).toBe(command);
+    // The whole listing: one key agreement and one token (two clientPIN requests), then only credential management.
+    const listing = k!.ctapCommands.slice(seen);
+    expect(listing.filter((c) => c === 0x06)).toHaveLength(2);
+    expect(listing.filter((c) => c !== 0x06 && c !== 0x04 && c !== command)).toEqual([]);
+    // getCredsMetadata, enumerateRPsBegin, GetNextRP, 2 x enumerateCredentialsBegin, 1 x GetNextCredential.
+    expect(listing.filter((c) => c === command)).toHaveLength(6);
     expect(before.stored).toBe(3);
     expect(before.rps.map((r) => r.rp.id).sort()).toEqual(['a.example', 'b.example']);
     expect(ids(before)).toEqual([...made.ids].sort());
