@@ -72,6 +72,28 @@ export function buildProgram(): Command {
     .description('erase every credential, the PIN and all settings (needs a touch)')
     .option('--yes', 'do not ask for confirmation')
     .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
+  const credentials = program.command('credentials').description('passkeys stored on the key: list, delete, rename (credential management)');
+  credentials
+    .command('list')
+    .description('show how many passkeys are stored and room left, then each one by site')
+    .option('--rp <id>', 'only the passkeys of this site (RP ID), e.g. github.com')
+    .option('--summary', 'only the counts: passkeys stored and room left')
+    .action(async (o: { rp?: string; summary?: boolean }, cmd: Command) => (await import('./commands/credentials/list.js')).runCredentialsList(o, globals(cmd)));
+  credentials
+    .command('delete')
+    .description('delete one passkey (asks first; --yes when not on a terminal)')
+    .argument('<id>', 'credential id in base64url, or a unique start of it, from `credentials list`')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/credentials/delete.js')).runCredentialsDelete(id, o, globals(cmd)));
+  credentials
+    .command('update')
+    .description("change a passkey's user name and/or display name (the user id stays)")
+    .argument('<id>', 'credential id in base64url, or a unique start of it')
+    .option('--name <name>', 'new user name')
+    .option('--display-name <name>', 'new display name')
+    .action(async (id: string, o: { name?: string; displayName?: string }, cmd: Command) =>
+      (await import('./commands/credentials/update.js')).runCredentialsUpdate(id, o, globals(cmd)),
+    );
   program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')

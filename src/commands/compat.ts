@@ -9,8 +9,10 @@
 import { Fido2Error } from '../errors.js';
 
 export type LegacyWord =
-  /** A command word; with `positional`, the next argument is the command's argument (`-setMinimumPIN 8`). */
-  | { command: readonly string[]; positional?: boolean }
+  /** A command word; with `positional` N, the next N arguments are the command's arguments (`-setMinimumPIN 8`). */
+  | { command: readonly string[]; positional?: number }
+  /** A word whose value becomes a plain argument of the command (`-delete -credential ID`). */
+  | { argument: true }
   /** An option; with `value`, the next argument is its value (`-device 1`). */
   | { option: string; value?: boolean }
   /** A feature this tool does not have yet. */
@@ -24,17 +26,17 @@ export const LEGACY_WORDS: Readonly<Record<string, LegacyWord>> = {
   '-reset': { command: ['reset'] },
   '-uvs': { command: ['uvs'] },
   '-uvd': { command: ['uvd'] },
-  '-setMinimumPIN': { command: ['min-pin-length'], positional: true },
+  '-setMinimumPIN': { command: ['min-pin-length'], positional: 1 },
   '-forcePINchange': { command: ['force-pin-change'] },
   '-help': { option: '--help' },
   '-device': { option: '--device', value: true },
   '-pin': { option: '--pin', value: true },
   '-newpin': { option: '--new-pin', value: true },
-  '-residentKeys': { notYet: 'passkey (resident credential) management' },
-  '-storage': { notYet: 'passkey storage information' },
-  '-domain': { notYet: 'passkey management by site' },
-  '-delete': { notYet: 'deleting passkeys' },
-  '-credential': { notYet: 'passkey management' },
+  '-residentKeys': { command: ['credentials', 'list'] },
+  '-storage': { command: ['credentials', 'list', '--summary'] },
+  '-domain': { option: '--rp', value: true },
+  '-delete': { command: ['credentials', 'delete'] },
+  '-credential': { argument: true },
   '-fingerprint': { notYet: 'fingerprint enrolment' },
   '-fingerprintname': { notYet: 'fingerprint enrolment' },
   '-fingerprintlist': { notYet: 'fingerprint management' },
@@ -76,7 +78,7 @@ export function rewriteLegacyArgs(args: readonly string[], takesValue: (option: 
       if (a.startsWith('-') && !a.includes('=') && takesValue(a) && i + 1 < args.length) rest.push(args[++i]!);
       continue;
     }
-    const needsValue = ('command' in word && word.positional) || ('option' in word && word.value);
+    const needsValue = ('command' in word && word.positional) || ('option' in word && word.value) || 'argument' in word;
     if (needsValue && i + 1 >= args.length) throw usage(`${a} needs a value after it, e.g. ${a === '-setMinimumPIN' ? '-setMinimumPIN 8' : `${a} 1`}.`);
     if ('notYet' in word) {
       throw usage(`${a} is not supported yet (${word.notYet} is still to come); run \`fido2-manage --help\` for what this version can do.`, 'not-supported-yet');
@@ -86,10 +88,17 @@ export function rewriteLegacyArgs(args: readonly string[], takesValue: (option: 
       if (word.value) rest.push(args[++i]!);
       continue;
     }
+    if ('argument' in word) {
+      rest.push(args[++i]!);
+      continue;
+    }
     if (command !== undefined) throw usage(`${commandWord} and ${a} are two commands; give one per run.`);
     command = [...word.command];
     commandWord = a;
-    if (word.positional) rest.push(args[++i]!);
+    for (let n = 0; n < (word.positional ?? 0); n++) {
+      if (i + 1 >= args.length) throw usage(`${a} needs ${word.positional} values after it.`);
+      rest.push(args[++i]!);
+    }
   }
   return command === undefined ? rest : [...command, ...rest];
 }

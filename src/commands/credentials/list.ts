@@ -1,0 +1,29 @@
+import type { GlobalOptions } from '../global-options.js';
+import { printJson, printLine, report } from '../output.js';
+import { type PinIo, processPinIo } from '../pin-input.js';
+import { withSession } from '../session.js';
+import { credentialKeyInfo, keyStep, listingToJson, openCredentialManagement } from './credentials-support.js';
+import { listingLines, summaryLine } from './format.js';
+
+/**
+ * `credentials list [--rp ID] [--summary]`: counts, then (unless --summary)
+ * the passkeys grouped by site.
+ * The whole listing runs on one key agreement and one `cm` token.
+ */
+export async function runCredentialsList(o: { rp?: string; summary?: boolean }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
+  await withSession(g, async (s) => {
+    const info = await credentialKeyInfo(s);
+    const cm = await openCredentialManagement(s, info, g, io);
+    if (o.summary) {
+      const m = await keyStep(() => cm.metadata());
+      report(g.json, { device: s.label, command: cm.command, stored: m.existing, remaining: m.remaining }, summaryLine({ metadata: m, rps: [] }));
+      return;
+    }
+    const listing = await keyStep(() => cm.listAll(o.rp));
+    if (g.json) {
+      printJson({ ok: true, device: s.label, command: cm.command, ...(o.rp === undefined ? {} : { rpFilter: o.rp }), ...listingToJson(listing) });
+      return;
+    }
+    for (const line of listingLines(listing, o.rp)) printLine(line);
+  });
+}
