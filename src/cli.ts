@@ -68,6 +68,28 @@ export function buildProgram(): Command {
     .description('erase every credential, the PIN and all settings (needs a touch)')
     .option('--yes', 'do not ask for confirmation')
     .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
+  const fingerprints = program.command('fingerprints').description('enroll, list, rename and delete fingerprints on a key with a sensor');
+  fingerprints
+    .command('list')
+    .description('the enrolled fingerprints (id, name) and the sensor')
+    .action(async (_o, cmd: Command) => (await import('./commands/fingerprints/list.js')).runFingerprintsList(globals(cmd)));
+  fingerprints
+    .command('add')
+    .description('enroll a finger, touching the sensor once per sample')
+    .option('--name <name>', 'a name for the new fingerprint')
+    .action(async (o: { name?: string }, cmd: Command) => (await import('./commands/fingerprints/add.js')).runFingerprintsAdd(o, globals(cmd)));
+  fingerprints
+    .command('rename')
+    .description('give an enrolled fingerprint a new name')
+    .argument('<id>', 'fingerprint id as `fingerprints list` prints it')
+    .argument('<name>', 'the new name')
+    .action(async (id: string, name: string, _o, cmd: Command) => (await import('./commands/fingerprints/rename.js')).runFingerprintsRename(id, name, globals(cmd)));
+  fingerprints
+    .command('delete')
+    .description('delete an enrolled fingerprint')
+    .argument('<id>', 'fingerprint id as `fingerprints list` prints it')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/fingerprints/delete.js')).runFingerprintsDelete(id, o, globals(cmd)));
   program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')

@@ -177,8 +177,8 @@ export class BioEnrollment {
   }
 
   /** Needs no token (§6.7.4): it only ends what is in progress. */
-  async cancelCurrentEnrollment(): Promise<void> {
-    await this.send(BioSubCommand.cancelCurrentEnrollment, undefined, false);
+  async cancelCurrentEnrollment(opts?: CborRequestOptions): Promise<void> {
+    await this.send(BioSubCommand.cancelCurrentEnrollment, undefined, false, opts);
   }
 
   /** The enrolled templates; none is CTAP2_ERR_INVALID_OPTION on the wire (§6.7.5), an empty list here. */
