@@ -11,11 +11,16 @@ const COMMANDS: Readonly<Record<string, string>> = {
   '-uvd': 'uvd',
   '-setMinimumPIN': 'min-pin-length',
   '-forcePINchange': 'force-pin-change',
+  '-fingerprint': 'fingerprints add',
+  '-fingerprintlist': 'fingerprints list',
+  '-renamefingerprint': 'fingerprints rename',
+  '-deletefingerprint': 'fingerprints delete',
 };
 
 const OPTIONS: Readonly<Record<string, string>> = {
   '-device': '--device',
   '-pin': '--pin',
+  '-fingerprintname': '--name',
 };
 
 /** Rewrites legacy arguments (without node and script) into the modern form; the command word goes first. */
@@ -27,5 +32,6 @@ export function rewriteLegacyArgs(args: readonly string[]): string[] {
     if (c !== undefined && command === undefined) command = c;
     else rest.push(OPTIONS[a] ?? a);
   }
-  return command === undefined ? rest : [command, ...rest];
+  // A command may be a group and its subcommand ('fingerprints add').
+  return command === undefined ? rest : [...command.split(' '), ...rest];
 }

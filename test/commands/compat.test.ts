@@ -11,6 +11,10 @@ describe('legacy fido2-manage arguments', () => {
     expect(rewriteLegacyArgs(['-changePIN'])).toEqual(['change-pin']);
     expect(rewriteLegacyArgs(['-uvd'])).toEqual(['uvd']);
     expect(rewriteLegacyArgs(['-forcePINchange'])).toEqual(['force-pin-change']);
+    expect(rewriteLegacyArgs(['-fingerprint', '-fingerprintname', 'ring', '-device', '1'])).toEqual(['fingerprints', 'add', '--name', 'ring', '--device', '1']);
+    expect(rewriteLegacyArgs(['-fingerprintlist'])).toEqual(['fingerprints', 'list']);
+    expect(rewriteLegacyArgs(['-renamefingerprint', '0a1b', 'thumb'])).toEqual(['fingerprints', 'rename', '0a1b', 'thumb']);
+    expect(rewriteLegacyArgs(['-deletefingerprint', '0a1b'])).toEqual(['fingerprints', 'delete', '0a1b']);
   });
 
   it('leaves modern arguments alone', () => {
