@@ -68,10 +68,12 @@ export async function clientPin(ctx: KeyContext, params: CborMap): Promise<Encod
       if (!v21) fail(Status.INVALID_SUBCOMMAND);
       return tokenUsingPin(ctx, params, true);
     case ClientPinSub.getPinUvAuthTokenUsingUvWithPermissions:
-      if (!v21 || !ctx.builtInUv) fail(Status.INVALID_SUBCOMMAND);
+      if (!v21 || !ctx.sensor) fail(Status.INVALID_SUBCOMMAND);
+      // A sensor with no finger enrolled (getInfo uv false) cannot verify anyone yet.
+      if (!ctx.builtInUv) fail(Status.NOT_ALLOWED);
       return tokenUsingUv(ctx, params);
     case ClientPinSub.getUVRetries:
-      if (!v21 || !ctx.builtInUv) fail(Status.INVALID_SUBCOMMAND);
+      if (!v21 || !ctx.sensor) fail(Status.INVALID_SUBCOMMAND);
       optionalProtocol(ctx, params);
       return new Map<number, Encodable>([
         [R.uvRetries, ctx.state.uvRetries],
