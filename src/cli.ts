@@ -94,12 +94,35 @@ export function buildProgram(): Command {
     .action(async (id: string, o: { name?: string; displayName?: string }, cmd: Command) =>
       (await import('./commands/credentials/update.js')).runCredentialsUpdate(id, o, globals(cmd)),
     );
+  const fingerprints = program.command('fingerprints').description('enroll, list, rename and delete fingerprints on a key with a sensor');
+  fingerprints
+    .command('list')
+    .description('the enrolled fingerprints (id, name) and the sensor')
+    .action(async (_o, cmd: Command) => (await import('./commands/fingerprints/list.js')).runFingerprintsList(globals(cmd)));
+  fingerprints
+    .command('add')
+    .description('enroll a finger, touching the sensor once per sample')
+    .option('--name <name>', 'a name for the new fingerprint')
+    .action(async (o: { name?: string }, cmd: Command) => (await import('./commands/fingerprints/add.js')).runFingerprintsAdd(o, globals(cmd)));
+  fingerprints
+    .command('rename')
+    .description('give an enrolled fingerprint a new name')
+    .argument('<id>', 'fingerprint id as `fingerprints list` prints it')
+    .argument('<name>', 'the new name')
+    .action(async (id: string, name: string, _o, cmd: Command) => (await import('./commands/fingerprints/rename.js')).runFingerprintsRename(id, name, globals(cmd)));
+  fingerprints
+    .command('delete')
+    .description('delete an enrolled fingerprint')
+    .argument('<id>', 'fingerprint id as `fingerprints list` prints it')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/fingerprints/delete.js')).runFingerprintsDelete(id, o, globals(cmd)));
   program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:35962')
     .option('--profile <name>', 'fido-2.1 | fido-2.1-pre | fido-2.0 | u2f-only', 'fido-2.1')
-    .option('--uv', 'simulate a built-in fingerprint sensor')
+    .option('--uv', 'simulate a built-in fingerprint sensor with one finger enrolled')
+    .option('--fingers <n>', 'a fingerprint sensor starting with n fingers enrolled (0-5; implies --uv)')
     .option('--state <file>', 'keep the key state in this file across runs')
     .option('--reset-window <seconds>', 'accept reset only this many seconds after power-up')
     .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')

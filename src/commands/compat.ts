@@ -37,11 +37,11 @@ export const LEGACY_WORDS: Readonly<Record<string, LegacyWord>> = {
   '-domain': { option: '--rp', value: true },
   '-delete': { command: ['credentials', 'delete'] },
   '-credential': { argument: true },
-  '-fingerprint': { notYet: 'fingerprint enrolment' },
-  '-fingerprintname': { notYet: 'fingerprint enrolment' },
-  '-fingerprintlist': { notYet: 'fingerprint management' },
-  '-renamefingerprint': { notYet: 'fingerprint management' },
-  '-deletefingerprint': { notYet: 'fingerprint management' },
+  '-fingerprint': { command: ['fingerprints', 'add'] },
+  '-fingerprintname': { option: '--name', value: true },
+  '-fingerprintlist': { command: ['fingerprints', 'list'] },
+  '-renamefingerprint': { command: ['fingerprints', 'rename'], positional: 2 },
+  '-deletefingerprint': { command: ['fingerprints', 'delete'], positional: 1 },
 };
 
 /** A single dash followed by a word: never a cluster of short options here (`-delete` is not `-d elete`). */

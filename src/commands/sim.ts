@@ -15,6 +15,7 @@ export interface SimOptions {
   listen?: string;
   profile?: string;
   uv?: boolean;
+  fingers?: string;
   state?: string;
   resetWindow?: string;
   presence?: string;
@@ -36,6 +37,12 @@ export function parsePresence(value: string): PresenceMode {
   const m = /^delay:(\d{1,7})$/.exec(value);
   if (m) return { delayMs: Number(m[1]) };
   throw new Fido2Error('usage', `--presence wants confirm, deny or delay:MS, got '${value}'`);
+}
+
+/** --fingers N: a sensor (as --uv) starting with N fingers enrolled; --uv alone means 1. */
+export function parseFingers(value: string): number {
+  if (/^[0-5]$/.test(value)) return Number(value);
+  throw new Fido2Error('usage', `--fingers wants a number of enrolled fingers from 0 to 5, got '${value}'`);
 }
 
 function parseProfile(value: string): ProfileName {
@@ -79,7 +86,8 @@ async function serve(
   const state = statePath ? loadStateFile(statePath) : undefined;
   const key = new VirtualKey({
     profile,
-    uv: opts.uv === true,
+    uv: opts.uv === true || opts.fingers !== undefined,
+    ...(opts.fingers === undefined ? {} : { fingers: parseFingers(opts.fingers) }),
     presence,
     ...(resetWindowSeconds === undefined ? {} : { resetWindowSeconds }),
     ...(state ? { state } : {}),

@@ -11,3 +11,4 @@ export * from './authenticator-config.js';
 export * from './permissions.js';
 export * from './bytes.js';
 export * from './credential-management.js';
+export * from './bio-enrollment.js';

@@ -6,6 +6,7 @@
 import { decodeRequest, encodeCbor, type Encodable } from './cbor.js';
 import { clientPin } from './client-pin.js';
 import { authenticatorConfig } from './config.js';
+import { bioEnrollment } from './bio-enrollment.js';
 import { credentialManagement } from './credential-management.js';
 import type { KeyContext } from './context.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
@@ -24,6 +25,9 @@ export const Command = {
   credentialManagement: 0x0a,
   selection: 0x0b,
   config: 0x0d,
+  bioEnrollment: 0x09,
+  /** The CTAP 2.1 draft's prototype bio enrollment (getInfo "userVerificationMgmtPreview"). */
+  bioEnrollmentPreview: 0x40,
   /** The CTAP 2.1 draft's prototype credential management (getInfo "credentialMgmtPreview"). */
   credentialManagementPreview: 0x41,
 } as const;
@@ -62,6 +66,12 @@ async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Pro
     case Command.credentialManagementPreview:
       if (!infoOptions(ctx).has('credentialMgmtPreview')) fail(Status.INVALID_COMMAND);
       return credentialManagement(ctx, decodeRequest(body), true);
+    case Command.bioEnrollment:
+      if (!infoOptions(ctx).has('bioEnroll')) fail(Status.INVALID_COMMAND);
+      return bioEnrollment(ctx, decodeRequest(body), false);
+    case Command.bioEnrollmentPreview:
+      if (!infoOptions(ctx).has('userVerificationMgmtPreview')) fail(Status.INVALID_COMMAND);
+      return bioEnrollment(ctx, decodeRequest(body), true);
     case Command.config:
       if (!v21) fail(Status.INVALID_COMMAND);
       return authenticatorConfig(ctx, decodeRequest(body));

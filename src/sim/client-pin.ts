@@ -67,10 +67,12 @@ export async function clientPin(ctx: KeyContext, params: CborMap): Promise<Encod
       if (!v21) fail(Status.INVALID_SUBCOMMAND);
       return tokenUsingPin(ctx, params, true);
     case ClientPinSub.getPinUvAuthTokenUsingUvWithPermissions:
-      if (!v21 || !ctx.builtInUv) fail(Status.INVALID_SUBCOMMAND);
+      if (!v21 || !ctx.sensor) fail(Status.INVALID_SUBCOMMAND);
+      // A sensor with no finger enrolled (getInfo uv false) cannot verify anyone yet.
+      if (!ctx.builtInUv) fail(Status.NOT_ALLOWED);
       return tokenUsingUv(ctx, params);
     case ClientPinSub.getUVRetries:
-      if (!v21 || !ctx.builtInUv) fail(Status.INVALID_SUBCOMMAND);
+      if (!v21 || !ctx.sensor) fail(Status.INVALID_SUBCOMMAND);
       optionalProtocol(ctx, params);
       return new Map<number, Encodable>([
         [R.uvRetries, ctx.state.uvRetries],
@@ -219,9 +221,10 @@ function changePin(ctx: KeyContext, params: CborMap): void {
 }
 
 /** Permission bits this key can grant; the rest are CTAP2_ERR_UNAUTHORIZED_PERMISSION. */
-function checkPermissions(permissions: number): void {
+function checkPermissions(ctx: KeyContext, permissions: number): void {
   if (permissions === 0) fail(Status.INVALID_PARAMETER);
-  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg;
+  // be only on a key that can enroll fingers (§6.5.5.7: bioEnroll supported).
+  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg | (ctx.sensor ? Permission.be : 0);
   if (permissions > 0xff || (permissions & ~grantable) !== 0) fail(Status.UNAUTHORIZED_PERMISSION);
 }
 
@@ -234,7 +237,7 @@ function tokenUsingPin(ctx: KeyContext, params: CborMap, withPermissions: boolea
   if (withPermissions) {
     permissions = reqUint(params, P.permissions);
     rpId = optText(params, P.rpId);
-    checkPermissions(permissions);
+    checkPermissions(ctx, permissions);
   } else if (ctx.profile.ctap21 && (params.has(P.permissions) || params.has(P.rpId))) {
     // getPinToken takes neither; its token is always mc+ga (§6.5.5.7.1).
     fail(Status.INVALID_PARAMETER);
@@ -252,7 +255,7 @@ async function tokenUsingUv(ctx: KeyContext, params: CborMap): Promise<Encodable
   reqMap(params, P.keyAgreement);
   const permissions = reqUint(params, P.permissions);
   const rpId = optText(params, P.rpId);
-  checkPermissions(permissions);
+  checkPermissions(ctx, permissions);
   if (ctx.state.uvRetries === 0) fail(Status.UV_BLOCKED);
   const secret = decapsulate(ctx, protocol, params);
   await builtInUserVerification(ctx);

@@ -54,6 +54,8 @@ export interface VolatileState {
   poweredUpAt: number;
   assertions: AssertionBatch | undefined;
   credentialEnumeration: CredentialEnumeration | undefined;
+  /** The fingerprint enrollment in progress (CTAP 2.1 §6.7.2): power loss abandons it. */
+  enrollment: { readonly templateId: Uint8Array; remaining: number } | undefined;
 }
 
 export function freshVolatileState(now: number): VolatileState {
@@ -65,6 +67,7 @@ export function freshVolatileState(now: number): VolatileState {
     poweredUpAt: now,
     assertions: undefined,
     credentialEnumeration: undefined,
+    enrollment: undefined,
   };
 }
 
@@ -74,13 +77,17 @@ export interface UserIo {
   userPresence(): Promise<void>;
   /** A built-in UV attempt (touch of the sensor included): true when the finger matched. */
   builtInUv(): Promise<boolean>;
+  /** One enrollment capture after a touch: a lastEnrollSampleStatus (0 = good sample, §6.7.2). */
+  captureSample(): Promise<number>;
 }
 
 export interface KeyContext {
   readonly profile: Profile;
   readonly state: PersistentState;
   readonly volatile: VolatileState;
-  /** The key has a built-in UV method (a simulated fingerprint sensor with an enrolled finger). */
+  /** The key has a fingerprint sensor (it may hold no finger yet). */
+  readonly sensor: boolean;
+  /** Built-in UV is usable: a sensor with at least one enrolled finger. */
   readonly builtInUv: boolean;
   readonly quirks: { readonly toggleAlwaysUvIgnored: boolean };
   readonly resetWindowMs: number | undefined;

@@ -18,10 +18,16 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     ['up', true],
     ['clientPin', ctx.state.pin !== undefined],
   ]);
-  if (ctx.builtInUv) o.set('uv', true);
+  // uv: true only while a finger is enrolled; false says "a sensor, not yet set up" (§6.4).
+  if (ctx.sensor) o.set('uv', ctx.builtInUv);
   // The 2.1 draft's prototype command 0x41 (CredentialManagementPrototype): every key listing
   // FIDO_2_1_PRE keeps it for older platforms (libfido2 1.12 manages credentials only through it).
   if (ctx.profile.versions.includes('FIDO_2_1_PRE')) o.set('credentialMgmtPreview', true);
+  // §6.4 bioEnroll: present with a sensor, true once a finger is enrolled; the prototype 0x40 likewise.
+  if (ctx.sensor && v21) o.set('bioEnroll', ctx.state.fingerprints.length > 0);
+  if (ctx.sensor && !v21 && ctx.profile.versions.includes('FIDO_2_1_PRE')) {
+    o.set('userVerificationMgmtPreview', ctx.state.fingerprints.length > 0);
+  }
   if (v21) {
     o.set('pinUvAuthToken', true);
     o.set('authnrCfg', true);
@@ -31,7 +37,7 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     // §6.4: makeCredUvNotRqd must be false while alwaysUv is on.
     o.set('makeCredUvNotRqd', !ctx.state.alwaysUv);
     o.set('ep', ctx.state.enterpriseAttestation);
-    if (ctx.builtInUv) o.set('uvAcfg', true);
+    if (ctx.sensor) o.set('uvAcfg', true);
   }
   return o;
 }

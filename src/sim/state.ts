@@ -25,6 +25,12 @@ export interface StoredCredential {
   readonly serial: number;
 }
 
+/** An enrolled finger (CTAP 2.1 §6.7): its templateId and optional templateFriendlyName. */
+export interface StoredFingerprint {
+  readonly id: Uint8Array;
+  name: string | undefined;
+}
+
 export interface PersistentState {
   readonly aaguid: Uint8Array;
   /** Wraps the private keys of non-discoverable credentials into their IDs; replaced by reset. */
@@ -41,6 +47,8 @@ export interface PersistentState {
   signCount: number;
   nextSerial: number;
   credentials: StoredCredential[];
+  /** Enrolled fingers of the built-in sensor; empty on a key without one. */
+  fingerprints: StoredFingerprint[];
 }
 
 /**
@@ -84,6 +92,7 @@ export function freshState(aaguid: Uint8Array): PersistentState {
     signCount: 0,
     nextSerial: 1,
     credentials: [],
+    fingerprints: [],
   };
 }
 
@@ -121,6 +130,7 @@ export function stateToJson(s: PersistentState): unknown {
       credProtect: c.credProtect,
       serial: c.serial,
     })),
+    fingerprints: s.fingerprints.map((f) => ({ id: hex(f.id), name: f.name ?? null })),
   };
 }
 
@@ -197,6 +207,7 @@ export function stateFromJson(doc: unknown): PersistentState {
         serial: int(co, 'serial', 0, Number.MAX_SAFE_INTEGER),
       };
     }),
+    fingerprints: fingerprintsFromJson(o.fingerprints),
   };
 }
 
@@ -205,4 +216,12 @@ function pinFromJson(pin: Json): PinRecord {
   const codePoints = int(pin, 'codePoints', 1, 63);
   if (pin.hash !== undefined) return pinRecord(bytes(pin, 'hash', [16]), codePoints);
   return { salt: bytes(pin, 'salt', [16]), verifier: bytes(pin, 'verifier', [32]), codePoints };
+/** Files written before the sensor could enroll have no list: no finger then. */
+function fingerprintsFromJson(v: unknown): StoredFingerprint[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new StateFormatError('fingerprints must be a list');
+  return v.map((f: unknown, i: number) => {
+    const fo = obj(f, `fingerprint ${i}`);
+    return { id: bytes(fo, 'id'), name: optText(fo, 'name') };
+  });
 }

@@ -19,8 +19,13 @@ export type { PersistentState } from './state.js';
 export interface VirtualKeyOptions {
   /** Which CTAP version the key speaks; default 'fido-2.1'. */
   readonly profile?: ProfileName;
-  /** A built-in fingerprint sensor with an enrolled finger (getInfo option uv). */
+  /** A built-in fingerprint sensor (getInfo options uv, bioEnroll). */
   readonly uv?: boolean;
+  /**
+   * How many fingers a factory-new key with a sensor starts with; default 1
+   * (getInfo uv true), 0 for a sensor with none. A given `state` brings its own.
+   */
+  readonly fingers?: number;
   /** How the simulated user answers requests for presence; default 'confirm'. */
   readonly presence?: PresenceMode;
   /** Accept authenticatorReset only this long after power-up; default: any time. */
@@ -46,6 +51,7 @@ export class VirtualKey {
   private volatile: VolatileState;
   private presence: PresenceMode;
   private fingerMatches = true;
+  private readonly sampleScript: number[] = [];
   private readonly device: CtapHidDevice;
   private readonly options: VirtualKeyOptions;
 
@@ -53,6 +59,9 @@ export class VirtualKey {
     this.options = options;
     this.profile = profileOf(options.profile ?? 'fido-2.1');
     this.state = options.state ?? freshState(aaguidBytes(this.profile));
+    if (!options.state && options.uv === true) {
+      for (let i = 1; i <= (options.fingers ?? 1); i++) this.state.fingerprints.push({ id: Uint8Array.of(0x00, i), name: undefined });
+    }
     this.volatile = freshVolatileState(Date.now());
     this.presence = options.presence ?? 'confirm';
     const backend: HidBackend = {
@@ -113,6 +122,15 @@ export class VirtualKey {
     this.fingerMatches = matches;
   }
 
+  /**
+   * What the next enrollment captures report, in order: lastEnrollSampleStatus
+   * codes (CTAP 2.1 §6.7.2; 0 is a good sample, 0x05 too fast, 0x07 poor
+   * quality, 0x0d no user activity...). Once used up, every sample is good.
+   */
+  scriptSamples(statuses: readonly number[]): void {
+    this.sampleScript.push(...statuses);
+  }
+
   /** A copy of what the key remembers across power cycles. */
   snapshot(): PersistentState {
     return structuredClone(this.state);
@@ -126,13 +144,22 @@ export class VirtualKey {
         await awaitUserPresence(this.presence, tx);
         return this.fingerMatches;
       },
+      captureSample: async () => {
+        await awaitUserPresence(this.presence, tx);
+        return this.sampleScript.shift() ?? 0;
+      },
     };
+    const sensor = this.options.uv === true && this.profile.cbor;
+    const state = this.state;
     const resetWindow = this.options.resetWindowSeconds;
     return {
       profile: this.profile,
       state: this.state,
       volatile: this.volatile,
-      builtInUv: this.options.uv === true && this.profile.cbor,
+      sensor,
+      get builtInUv() {
+        return sensor && state.fingerprints.length > 0;
+      },
       quirks: { toggleAlwaysUvIgnored: this.options.quirks?.toggleAlwaysUvIgnored === true },
       resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
       io,
@@ -144,6 +171,7 @@ export class VirtualKey {
         this.volatile.consecutivePinFailures = 0;
         this.volatile.consecutiveUvFailures = 0;
         this.volatile.keyAgreement.clear();
+        this.volatile.enrollment = undefined;
         this.options.onStateChange?.(this.state);
       },
     };

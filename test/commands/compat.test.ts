@@ -29,6 +29,10 @@ describe("Token2 fido2-manage's single-dash vocabulary", () => {
     [['-forcePINchange'], ['force-pin-change']],
     [['-residentKeys', '-domain', 'a.example', '-device', '1'], ['credentials', 'list', '--rp', 'a.example', '--device', '1']],
     [['-storage'], ['credentials', 'list', '--summary']],
+    [['-fingerprint', '-fingerprintname', 'ring', '-device', '1'], ['fingerprints', 'add', '--name', 'ring', '--device', '1']],
+    [['-fingerprintlist'], ['fingerprints', 'list']],
+    [['-renamefingerprint', '0a1b', 'thumb'], ['fingerprints', 'rename', '0a1b', 'thumb']],
+    [['-deletefingerprint', '0a1b'], ['fingerprints', 'delete', '0a1b']],
     [['-delete', '-credential', 'AbCd', '-device', '1'], ['credentials', 'delete', 'AbCd', '--device', '1']],
     [['-help'], ['--help']],
     [['-uvs', '-help'], ['uvs', '--help']],
@@ -51,15 +55,6 @@ describe("Token2 fido2-manage's single-dash vocabulary", () => {
   it('suggests the word with the right case', () => {
     expect(usageError(['-setpin']).message).toMatch(/^Unknown option -setpin: did you mean -setPIN\?/);
   });
-
-  it.each(['-fingerprint', '-fingerprintname', '-fingerprintlist', '-renamefingerprint', '-deletefingerprint'])(
-    '%s says it is not supported yet',
-    (word) => {
-      const e = usageError(['-device', '1', word, 'x']);
-      expect(e.message).toMatch(new RegExp(`^${word} is not supported yet \\(.* is still to come\\)`));
-      expect(e.reason).toBe('not-supported-yet');
-    },
-  );
 
   it('refuses two commands and a missing value', () => {
     expect(usageError(['-uvs', '-uvd']).message).toBe('-uvs and -uvd are two commands; give one per run.');

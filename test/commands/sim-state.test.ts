@@ -59,6 +59,24 @@ describe('fido2-manage sim --state', () => {
     await key.stop();
   });
 
+  it('--fingers 0 is a sensor with no finger; enrolled fingers and names stay in the state file', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'key.json');
+    const env = { FIDO2_PIN: '8642' };
+    const first = await serve(['--fingers', '0', '--state', state]);
+    expect((await runCli(['info', '--device', first.device, '--json'])).stdout).toContain('"bioEnroll": false');
+    expect((await runCli(['set-pin', '--device', first.device], { env })).code).toBe(0);
+    const add = await runCli(['fingerprints', 'add', '--name', 'ring', '--device', first.device], { env });
+    expect(add.code, add.stderr).toBe(0);
+    await first.stop();
+
+    const second = await serve(['--uv', '--state', state]);
+    const list = await runCli(['--json', 'fingerprints', 'list', '--device', second.device], { env });
+    expect(JSON.parse(list.stdout).fingerprints).toEqual([{ id: expect.stringMatching(/^[0-9a-f]{4}$/), name: 'ring' }]);
+    expect((await runCli(['verify-pin', '--uv', '--device', second.device])).code).toBe(0);
+    await second.stop();
+    expect((await runCli(['sim', '--fingers', '9'])).code).toBe(2);
+  });
+
   it('refuses a corrupt state file with one clear line', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'key.json');
     writeFileSync(state, '{"not": "a key"');
