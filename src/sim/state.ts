@@ -216,6 +216,8 @@ function pinFromJson(pin: Json): PinRecord {
   const codePoints = int(pin, 'codePoints', 1, 63);
   if (pin.hash !== undefined) return pinRecord(bytes(pin, 'hash', [16]), codePoints);
   return { salt: bytes(pin, 'salt', [16]), verifier: bytes(pin, 'verifier', [32]), codePoints };
+}
+
 /** Files written before the sensor could enroll have no list: no finger then. */
 function fingerprintsFromJson(v: unknown): StoredFingerprint[] {
   if (v === undefined) return [];
