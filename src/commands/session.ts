@@ -17,7 +17,12 @@ export interface Session {
  * pending CTAPHID transaction (the HID layer sends CTAPHID_CANCEL) so the key
  * stops waiting for a touch; a second Ctrl-C quits at once.
  */
-export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+export interface SessionOptions {
+  /** Opens the key another way than by g.device (the guided reset opens the key that came back). */
+  open?: (log: ((line: string) => void) | undefined) => Promise<CtapHidDevice>;
+}
+
+export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -34,7 +39,11 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
   const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid] ${line}\n`) : undefined;
   let device: CtapHidDevice | undefined;
   try {
-    device = await openDevice(g.device, { timeoutMs: timeoutMs(g), log });
+    device = so.open
+      ? await so.open(log)
+      : g.device?.trim().toLowerCase() === 'touch'
+        ? (await (await import('./device/select.js')).chooseByTouch([], g, { signal: abort.signal, ...(log ? { log } : {}) })).device
+        : await openDevice(g.device, { timeoutMs: timeoutMs(g), log });
     if (abort.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
     const ctap = new Ctap2(device, { onKeepalive, signal: abort.signal });
     return await fn({ device, ctap, label: device.label });

@@ -21,6 +21,9 @@ export interface SimOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
 
+/** How long a SIGUSR1 replug keeps the key out. */
+const REPLUG_SECONDS = 1;
+
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
@@ -73,17 +76,29 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
   } catch (e) {
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
-  return { ...server, key };
+  return Object.assign(server, { key });
 }
 
 export async function runSim(opts: SimOptions): Promise<void> {
   const sim = await startSim(opts);
   const host = sim.host.includes(':') ? `[${sim.host}]` : sim.host;
   process.stdout.write(`virtual ${sim.key.profile.name} key listening on ${host}:${sim.port}\n`);
+  process.stdout.write(`(kill -USR1 ${process.pid} unplugs it and plugs it back in ${REPLUG_SECONDS} s later)\n`);
+  // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
+  const replug = (): void => {
+    void sim.unplug().then(() => {
+      process.stdout.write('unplugged\n');
+      setTimeout(() => {
+        void sim.plugIn().then(() => process.stdout.write('plugged in\n'));
+      }, REPLUG_SECONDS * 1000);
+    });
+  };
+  process.on('SIGUSR1', replug);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('SIGUSR1', replug);
       resolve();
     };
     process.on('SIGINT', stop);
