@@ -29,7 +29,7 @@ export function buildProgram(): Command {
     .description('Manage FIDO2 security keys: PIN, always-UV, minimum PIN length, over USB HID (CTAP 2.x).')
     .version(VERSION, '--version', 'print the version')
     .option('--json', 'print machine-readable JSON on stdout')
-    .option('-d, --device <selector>', 'key to use: index from `list`, HID path, tcp:HOST:PORT, or sim')
+    .option('-d, --device <selector>', 'key to use: index from `list`, HID path, serial:S, tcp:HOST:PORT, sim, or touch (touch the key you mean)')
     .option('--timeout <seconds>', 'give up on a key that does not answer within this time', '10')
     .option('-v, --verbose', 'trace CTAPHID traffic to stderr (never PINs or PIN-derived values)')
     .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
@@ -69,9 +69,15 @@ export function buildProgram(): Command {
     );
   program
     .command('reset')
-    .description('erase every credential, the PIN and all settings (needs a touch)')
+    .description('erase every passkey, the PIN, fingerprints, large blobs and all settings: guided unplug, replug and touch')
     .option('--yes', 'do not ask for confirmation')
-    .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
+    .option('--no-replug', 'reset at once, for keys that accept a reset at any time (no unplug and replug)')
+    .action(async (o: { yes?: boolean; replug?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
+  program
+    .command('select')
+    .description('touch the key you mean: every key (or each one named) blinks, the one touched is named')
+    .argument('[selectors...]', 'keys to choose from (index, path, serial:S, tcp:HOST:PORT, sim); default every attached key')
+    .action(async (selectors: string[], _o, cmd: Command) => (await import('./commands/device/select.js')).runSelect(selectors, globals(cmd)));
   const credentials = program.command('credentials').description('passkeys stored on the key: list, delete, rename (credential management)');
   credentials
     .command('list')

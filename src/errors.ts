@@ -12,7 +12,11 @@ export type ErrorKind =
   | 'pin-blocked' // PIN blocked, or PIN auth blocked until a power cycle
   | 'pin-policy' // PIN too short/long, below minimum, forcePINChange
   | 'pin-required' // the operation needs a PIN (or UV) and none was given / set
-  | 'presence' // user presence denied or timed out
+  | 'presence' // user presence not given in time
+  | 'presence-denied' // the user (or key) refused presence
+  | 'reset-too-late' // authenticatorReset outside the key's window after power-up
+  | 'wrong-key' // a different key came back after unplugging
+  | 'replug-timeout' // the key was not unplugged, or did not come back, in time
   | 'cancelled' // cancelled by the user (Ctrl-C) or CTAPHID_CANCEL
   | 'not-confirmed' // the key did not read back the state that was asked for
   | 'already-done' // the key is already in a state the command cannot start from (PIN already set)

@@ -16,6 +16,8 @@ export async function withDeviceLock<T>(
   const parsed = parseDeviceSelector(selector);
   // `--device sim` is a fresh in-process key for this run alone: nobody to wait for.
   if (parsed.kind === 'sim') return run(selector);
+  // The touched key is only known once chosen (withSession handles it before any lock).
+  if (parsed.kind === 'touch') return run(selector);
   // Loaded here, not at start-up: `--device sim` and --help never need them.
   const { lockIdFor, withKeyLock } = await import('../fleet/key-lock.js');
   let label: string;

@@ -16,6 +16,10 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   'not-confirmed': 11,
   'key-error': 12,
   'already-done': 13,
+  'reset-too-late': 15,
+  'presence-denied': 16,
+  'wrong-key': 17,
+  'replug-timeout': 18,
   cancelled: 130,
 };
 

@@ -37,7 +37,7 @@ export function explain(e: unknown, context: { retries?: number; minPINLength?: 
     case 0x33:
       return msg('key-error', 'The key rejected the PIN/UV authentication of the request (CTAP2_ERR_PIN_AUTH_INVALID); nothing was changed. Try again; if it persists, try --pin-protocol 1.');
     case 0x27:
-      return msg('presence', 'User presence was denied on the key; nothing was changed.');
+      return msg('presence-denied', 'User presence was denied on the key; nothing was changed.');
     case 0x2f:
     case 0x3a:
       return msg('presence', 'The key was not touched in time; run the command again and touch it when it blinks.');

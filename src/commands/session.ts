@@ -19,7 +19,12 @@ export interface Session {
  * stops waiting for a touch; a second Ctrl-C quits at once. The whole run
  * holds the key's cross-process lock (device-lock.ts).
  */
-export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+export interface SessionOptions {
+  /** Opens the key another way than by g.device (the guided reset opens the key that came back). */
+  open?: (log: ((line: string) => void) | undefined) => Promise<CtapHidDevice>;
+}
+
+export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -35,18 +40,27 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
   };
   const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid] ${line}\n`) : undefined;
   try {
-    // Closed before the lock is released, so the next run never meets this connection.
-    return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: abort.signal }, async (selector) => {
+    const run = async (open: () => Promise<CtapHidDevice>): Promise<T> => {
       let device: CtapHidDevice | undefined;
       try {
-        device = await openDevice(selector, { timeoutMs: timeoutMs(g), log });
+        device = await open();
         if (abort.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
         const ctap = new Ctap2(device, { onKeepalive, signal: abort.signal });
         return await fn({ device, ctap, label: device.label });
       } finally {
         await device?.close().catch(() => undefined);
       }
-    });
+    };
+    // The key that came back from a replug, or the one touched, is only known once opened: no lock to take first.
+    if (so.open) return await run(() => so.open!(log));
+    if (g.device?.trim().toLowerCase() === 'touch') {
+      const { chooseByTouch } = await import('./device/select.js');
+      return await run(async () => (await chooseByTouch([], g, { signal: abort.signal, ...(log ? { log } : {}) })).device);
+    }
+    // Closed before the lock is released, so the next run never meets this connection.
+    return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: abort.signal }, (selector) =>
+      run(() => openDevice(selector, { timeoutMs: timeoutMs(g), log })),
+    );
   } finally {
     process.removeListener('SIGINT', onSigint);
   }

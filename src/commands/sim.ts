@@ -23,6 +23,9 @@ export interface SimOptions {
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
 
+/** How long a SIGUSR1 replug keeps the key out. */
+const REPLUG_SECONDS = 1;
+
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
@@ -108,14 +111,14 @@ async function serve(
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
   const close = server.close.bind(server);
-  return {
-    ...server,
+  // Assigned, not spread: `plugged` is a getter that must stay live.
+  return Object.assign(server, {
     key,
     close: async () => {
       await close();
       unlock();
     },
-  };
+  });
 }
 
 /** Loopback addresses only reach this machine; anything else exposes the key. */
@@ -130,10 +133,22 @@ export async function runSim(opts: SimOptions): Promise<void> {
   if (!isLoopback(sim.host)) {
     process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
   }
+  process.stdout.write(`(kill -USR1 ${process.pid} unplugs it and plugs it back in ${REPLUG_SECONDS} s later)\n`);
+  // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
+  const replug = (): void => {
+    void sim.unplug().then(() => {
+      process.stdout.write('unplugged\n');
+      setTimeout(() => {
+        void sim.plugIn().then(() => process.stdout.write('plugged in\n'));
+      }, REPLUG_SECONDS * 1000);
+    });
+  };
+  process.on('SIGUSR1', replug);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('SIGUSR1', replug);
       resolve();
     };
     process.on('SIGINT', stop);

@@ -90,7 +90,7 @@ const KINDS: ReadonlyMap<number, ErrorKind> = new Map<number, ErrorKind>([
   [Status.CTAP2_ERR_PIN_NOT_SET, 'pin-required'],
   [Status.CTAP2_ERR_PUAT_REQUIRED, 'pin-required'],
   [Status.CTAP2_ERR_PIN_TOKEN_EXPIRED, 'pin-required'],
-  [Status.CTAP2_ERR_OPERATION_DENIED, 'presence'],
+  [Status.CTAP2_ERR_OPERATION_DENIED, 'presence-denied'],
   [Status.CTAP2_ERR_USER_ACTION_TIMEOUT, 'presence'],
   [Status.CTAP2_ERR_ACTION_TIMEOUT, 'presence'],
   [Status.CTAP2_ERR_UP_REQUIRED, 'presence'],

@@ -22,6 +22,7 @@ export interface DeviceInfo {
 export type DeviceSelector =
   | { kind: 'auto' }
   | { kind: 'sim' }
+  | { kind: 'touch' }
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'index'; index: number }
   | { kind: 'serial'; serial: string }
@@ -67,6 +68,7 @@ export function parseDeviceSelector(s: string | undefined): DeviceSelector {
   if (s === undefined || s.trim() === '') return { kind: 'auto' };
   const value = s.trim();
   if (value.toLowerCase() === 'sim') return { kind: 'sim' };
+  if (value.toLowerCase() === 'touch') return { kind: 'touch' };
   if (/^tcp:/i.test(value)) {
     const rest = value.slice(4);
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(rest) ?? /^([^:]+):(\d+)$/.exec(rest);
@@ -158,6 +160,7 @@ export async function selectHidDevice(
 /** Opens the selected key and allocates a CTAPHID channel on it. */
 export async function openDevice(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<CtapHidDevice> {
   const parsed = parseDeviceSelector(selector);
+  if (parsed.kind === 'touch') throw new Fido2Error('usage', 'Internal error: --device touch is chosen above the HID layer');
   let transport: Transport;
   if (parsed.kind === 'sim') {
     transport = opts.openSim ? await opts.openSim() : await (await import('./sim-transport.js')).openSimTransport();

@@ -15,11 +15,11 @@ export const USER_ACTION_TIMEOUT_MS = 30_000;
  * Waits for the user as `mode` says, sending UPNEEDED keepalives meanwhile.
  * CTAPHID_CANCEL ends the wait with CTAP2_ERR_KEEPALIVE_CANCEL.
  */
-export async function awaitUserPresence(mode: PresenceMode, tx: TransactionControl): Promise<void> {
+export async function awaitUserPresence(mode: PresenceMode, tx: TransactionControl, timeoutMs = USER_ACTION_TIMEOUT_MS): Promise<void> {
   if (tx.signal.aborted) fail(Status.KEEPALIVE_CANCEL);
   if (mode === 'confirm') return;
   if (mode === 'deny') fail(Status.OPERATION_DENIED);
-  const wait = Math.min(mode.delayMs, USER_ACTION_TIMEOUT_MS);
+  const wait = Math.min(mode.delayMs, timeoutMs);
   tx.setWaitingForUser(true);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -38,5 +38,5 @@ export async function awaitUserPresence(mode: PresenceMode, tx: TransactionContr
   } finally {
     tx.setWaitingForUser(false);
   }
-  if (mode.delayMs > USER_ACTION_TIMEOUT_MS) fail(Status.USER_ACTION_TIMEOUT);
+  if (mode.delayMs > timeoutMs) fail(Status.USER_ACTION_TIMEOUT);
 }

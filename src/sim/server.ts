@@ -3,13 +3,16 @@
  * 64-byte report travels as a 2-byte big-endian length and the report, in
  * both directions. Each connection is one host; all share the key.
  */
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { REPORT_SIZE } from './ctaphid-frames.js';
 import type { VirtualKey } from './virtual-key.js';
 
 export interface SimServer {
   readonly host: string;
   readonly port: number;
+  readonly plugged: boolean;
+  unplug(): Promise<void>;
+  plugIn(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,9 +45,7 @@ function serve(key: VirtualKey, socket: Socket): void {
   socket.on('close', () => link.close());
 }
 
-/** Listens on host:port (port 0 picks a free one) and resolves once listening. */
-export function startSimServer(key: VirtualKey, where: { host: string; port: number }): Promise<SimServer> {
-  const sockets = new Set<Socket>();
+function listen(key: VirtualKey, sockets: Set<Socket>, host: string, port: number): Promise<Server> {
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -52,19 +53,51 @@ export function startSimServer(key: VirtualKey, where: { host: string; port: num
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(where.port, where.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : where.port;
-      resolve({
-        host: where.host,
-        port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
+      resolve(server);
     });
   });
+}
+
+function stop(server: Server, sockets: Set<Socket>): Promise<void> {
+  return new Promise<void>((done) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => done());
+  });
+}
+
+/**
+ * Listens on host:port (port 0 picks a free one) and resolves once listening.
+ * unplug() and plugIn() stand in for pulling the key out of its USB port and
+ * putting it back: connections drop, nobody can connect in between, and the
+ * key powers up afresh (what a reset window counts from).
+ */
+export async function startSimServer(key: VirtualKey, where: { host: string; port: number }): Promise<SimServer> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined = await listen(key, sockets, where.host, where.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : where.port;
+  return {
+    host: where.host,
+    port,
+    get plugged() {
+      return server !== undefined;
+    },
+    async unplug() {
+      if (!server) return;
+      const s = server;
+      server = undefined;
+      await stop(s, sockets);
+    },
+    async plugIn() {
+      if (server) return;
+      key.powerCycle();
+      server = await listen(key, sockets, where.host, port);
+    },
+    async close() {
+      if (server) await stop(server, sockets);
+      server = undefined;
+    },
+  };
 }

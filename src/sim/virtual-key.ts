@@ -35,6 +35,8 @@ export interface VirtualKeyOptions {
   readonly state?: PersistentState;
   /** Called after every change to the persistent state. */
   readonly onStateChange?: (state: PersistentState) => void;
+  /** How long the key waits for a touch before USER_ACTION_TIMEOUT; default 30 s, tests may shorten it. */
+  readonly userActionTimeoutMs?: number;
   /** CTAPHID timings; tests may shorten them. */
   readonly timings?: Partial<HidTimings>;
 }
@@ -139,9 +141,9 @@ export class VirtualKey {
   /** The context one CBOR command runs in; exposed for white-box tests of the authenticator. */
   context(tx: TransactionControl): KeyContext {
     const io: UserIo = {
-      userPresence: () => awaitUserPresence(this.presence, tx),
+      userPresence: () => awaitUserPresence(this.presence, tx, this.options.userActionTimeoutMs),
       builtInUv: async () => {
-        await awaitUserPresence(this.presence, tx);
+        await awaitUserPresence(this.presence, tx, this.options.userActionTimeoutMs);
         return this.fingerMatches;
       },
       captureSample: async () => {

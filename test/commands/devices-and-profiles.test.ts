@@ -115,7 +115,7 @@ describe('command line', () => {
     k = await startKey({ presence: { delayMs: 10_000 } });
     expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: '2468' } })).code).toBe(0);
     let sent = false;
-    const r = await runCli(['reset', '--yes', '--device', k.device], {
+    const r = await runCli(['reset', '--yes', '--no-replug', '--device', k.device], {
       onStderr: (text, child) => {
         if (!sent && /Touch your security key/.test(text)) {
           sent = true;

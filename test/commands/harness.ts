@@ -39,6 +39,9 @@ export interface KeyUnderTest {
   ctapCommands: number[];
   /** CTAPHID commands (init packets, bit 7 cleared) the key received, in order. */
   hidCommands: number[];
+  /** Pulls the served key out of its (virtual) USB port, and puts it back (a power cycle). */
+  unplug(): Promise<void>;
+  plugIn(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,15 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
     };
   };
   const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
-  return { key, device: `tcp:127.0.0.1:${server.port}`, ctapCommands, hidCommands, close: () => server.close() };
+  return {
+    key,
+    device: `tcp:127.0.0.1:${server.port}`,
+    ctapCommands,
+    hidCommands,
+    unplug: () => server.unplug(),
+    plugIn: () => server.plugIn(),
+    close: () => server.close(),
+  };
 }
 
 export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;

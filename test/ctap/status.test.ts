@@ -77,7 +77,7 @@ describe('CTAP status codes', () => {
       [0x37, 'pin-policy'],
       [0x35, 'pin-required'],
       [0x36, 'pin-required'],
-      [0x27, 'presence'],
+      [0x27, 'presence-denied'],
       [0x2f, 'presence'],
       [0x3a, 'presence'],
       [0x2d, 'cancelled'],
