@@ -4,6 +4,7 @@ import { Ctap2 } from '../ctap/ctap2.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';
 import { notice } from './output.js';
+import { currentKeyContext } from './key-context.js';
 
 /** One open key for the life of one command. */
 export interface Session {
@@ -18,6 +19,8 @@ export interface Session {
  * stops waiting for a touch; a second Ctrl-C quits at once.
  */
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+  const many = currentKeyContext();
+  if (many) return withKeySession(g, many, fn);
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -41,5 +44,23 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
   } finally {
     process.removeListener('SIGINT', onSigint);
     await device?.close().catch(() => undefined);
+  }
+}
+
+/** One key of a many-key run: Ctrl-C is handled once for all keys, touch requests go to its progress line. */
+async function withKeySession<T>(g: GlobalOptions, k: NonNullable<ReturnType<typeof currentKeyContext>>, fn: (s: Session) => Promise<T>): Promise<T> {
+  const device = await openDevice(g.device, { timeoutMs: timeoutMs(g) });
+  try {
+    if (k.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
+    const ctap = new Ctap2(device, { signal: k.signal, onKeepalive: (st) => st === 'upneeded' && k.onTouch() });
+    const getInfo = ctap.getInfo.bind(ctap);
+    ctap.getInfo = async () => {
+      const info = await getInfo();
+      k.aaguid ??= info.aaguid;
+      return info;
+    };
+    return await fn({ device, ctap, label: device.label });
+  } finally {
+    await device.close().catch(() => undefined);
   }
 }
