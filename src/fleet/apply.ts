@@ -105,14 +105,18 @@ export async function applyToDevice(device: CtapHidDevice, policy: Policy, opts:
   }
   let token: PinUvAuthToken | undefined;
   for (const s of result.steps) {
+    if (s.step.op !== 'set-pin' && plan.needsToken && token === undefined) {
+      try {
+        ctx.progress('working', 'PIN token');
+        token = await getToken(cp, currentPin!);
+      } catch (e) {
+        return fail(e);
+      }
+    }
     try {
       ctx.progress('working', s.description);
-      if (s.step.op === 'set-pin') {
-        await cp.setPin(newPin!);
-      } else {
-        if (plan.needsToken && token === undefined) token = await getToken(cp, currentPin!);
-        await runConfigStep(new AuthenticatorConfig(ctap, token), s.step);
-      }
+      if (s.step.op === 'set-pin') await cp.setPin(newPin!);
+      else await runConfigStep(new AuthenticatorConfig(ctap, token), s.step);
       s.status = 'done';
       result.changed = true;
     } catch (e) {
