@@ -61,3 +61,20 @@ export function parseCoseKey(value: unknown): P256Point {
 export function uncompressed(point: P256Point): Uint8Array {
   return concatBytes(Uint8Array.of(0x04), point.x, point.y);
 }
+
+/** Names of the COSE algorithms FIDO keys use for credentials (IANA COSE Algorithms registry). */
+const COSE_ALGORITHM_NAMES: ReadonlyMap<number, string> = new Map([
+  [-7, 'ES256'],
+  [-8, 'EdDSA'],
+  [-35, 'ES384'],
+  [-36, 'ES512'],
+  [-47, 'ES256K'],
+  [-257, 'RS256'],
+  [-37, 'PS256'],
+  [-25, 'ECDH-ES+HKDF-256'],
+]);
+
+/** The algorithm's registered name, or `COSE(<id>)` for one this tool does not know. */
+export function coseAlgorithmName(alg: number): string {
+  return COSE_ALGORITHM_NAMES.get(alg) ?? `COSE(${alg})`;
+}

@@ -10,3 +10,4 @@ export * from './pin-policy.js';
 export * from './authenticator-config.js';
 export * from './permissions.js';
 export * from './bytes.js';
+export * from './credential-management.js';
