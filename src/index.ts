@@ -23,6 +23,7 @@ export { Fido2Error, type ErrorKind } from './errors.js';
 export { EXIT_CODES, exitCodeFor };
 export { Fido2Key, type KeyOptions };
 export type { AuthenticatorInfo } from './ctap/get-info.js';
+export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
 export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';

@@ -7,7 +7,8 @@ import { ClientPin } from '../ctap/client-pin.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { PERM_ACFG } from '../ctap/permissions.js';
+import { PERM_ACFG, PERM_CM } from '../ctap/permissions.js';
+import { type CredentialListing, CredentialManagement, type CredsMetadata, type UserEntity } from '../ctap/credential-management.js';
 import { checkNewPin } from '../ctap/pin-policy.js';
 import { Fido2Error } from '../errors.js';
 import type { CtapHidDevice } from '../hid/ctaphid.js';
@@ -116,6 +117,26 @@ export class Fido2Key {
     );
   }
 
+  /** How many passkeys are stored and how many more fit (needs the PIN). */
+  credentialsMetadata(pin: string): Promise<CredsMetadata> {
+    return this.withCredentials(pin, (cm) => cm.metadata());
+  }
+
+  /** Every stored passkey, grouped by site; one PIN token for the whole listing. */
+  listCredentials(pin: string): Promise<CredentialListing> {
+    return this.withCredentials(pin, (cm) => cm.listAll());
+  }
+
+  /** Deletes one passkey for good. */
+  deleteCredential(pin: string, credentialId: Uint8Array): Promise<void> {
+    return this.withCredentials(pin, (cm) => cm.delete(credentialId));
+  }
+
+  /** Replaces the user name / display name stored with a passkey (CTAP 2.1 keys, not the 0x41 preview). */
+  updateCredentialUser(pin: string, credentialId: Uint8Array, user: UserEntity): Promise<void> {
+    return this.withCredentials(pin, (cm) => cm.updateUser(credentialId, user));
+  }
+
   close(): Promise<void> {
     return this.device.close();
   }
@@ -124,6 +145,14 @@ export class Fido2Key {
     const i = info ?? (await this.ctap.getInfo());
     if (i.options.clientPin === undefined) throw new Fido2Error('unsupported', 'This key has no PIN support.');
     return new ClientPin(this.ctap, i, this.opts.pinProtocol ? { protocol: this.opts.pinProtocol } : {});
+  }
+
+  private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {
+    return this.locked(async () => {
+      const info = await this.ctap.getInfo();
+      const token = await (await this.clientPin(info)).getPinToken(pin, PERM_CM);
+      return fn(new CredentialManagement(this.ctap, info, token));
+    });
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
