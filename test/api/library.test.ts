@@ -49,7 +49,7 @@ describe('library API', () => {
       const creds = listing.rps.flatMap((r) => r.credentials);
       expect(creds).toHaveLength(2);
       expect((await key.credentialsMetadata('24682468')).existing).toBe(2);
-      await key.deleteCredential('24682468', creds[0]!.credentialId.id);
+      await key.deleteCredential('24682468', creds[0]!.credentialId);
       expect((await key.listCredentials('24682468')).rps.flatMap((r) => r.credentials)).toHaveLength(1);
     } finally {
       await key.close();
