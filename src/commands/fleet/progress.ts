@@ -42,7 +42,7 @@ export function progressDisplay(targets: readonly Target[], stream: NodeJS.Write
   }
   let drawn = 0;
   let timer: NodeJS.Timeout | undefined;
-  const width = (): number => Math.max(20, (stream.columns ?? 80) - 1);
+  const width = (): number => Math.max(20, (stream.columns || 80) - 1);
   const draw = (): void => {
     timer = undefined;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';
