@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Fido2Error } from '../../src/errors.js';
 import { type KeyState, planPolicy } from '../../src/fleet/plan.js';
 import { parsePolicy, validatePolicy } from '../../src/fleet/policy.js';
+import { unconfirmed } from '../../src/fleet/apply.js';
 
 describe('policy validation', () => {
   const bad: Array<[string, unknown, string]> = [
@@ -100,5 +101,17 @@ describe('plan', () => {
   it('carries the lengths and rpIds of the change', () => {
     const plan = planPolicy({ minPinLength: { length: 9, rpIds: ['example.com'] } }, { ...fresh21, minPinLength: 6 });
     expect(plan).toEqual({ ok: true, needsToken: false, steps: [{ op: 'min-pin-length', from: 6, to: 9, rpIds: ['example.com'] }] });
+  });
+});
+
+describe('read-back check', () => {
+  const after: KeyState = { ...fresh21, pinSet: true, minPinLength: 8, alwaysUv: true };
+  it.each<[string, Parameters<typeof unconfirmed>[0], string[]]>([
+    ['all confirmed', [{ op: 'set-pin' }, { op: 'min-pin-length', from: 4, to: 8 }, { op: 'always-uv', to: true }], []],
+    ['length not taken', [{ op: 'min-pin-length', from: 4, to: 10 }], ['minimum PIN length 10 (reads 8)']],
+    ['always-UV off asked, still on', [{ op: 'always-uv', to: false }], ['always-UV off']],
+    ['ep and force not reported', [{ op: 'enterprise-attestation' }, { op: 'force-pin-change' }], ['enterprise attestation', 'force PIN change']],
+  ])('%s', (_n, steps, expected) => {
+    expect(unconfirmed(steps, after)).toEqual(expected);
   });
 });
