@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PinIo } from './pin-input.js';
+import type { KeyState } from '../fleet/plan.js';
 
 export interface KeyContext {
   signal: AbortSignal;
@@ -17,6 +18,9 @@ export interface KeyContext {
   onTouch(): void;
   /** Filled from the first getInfo the command makes. */
   aaguid?: string;
+  /** The key's settings from the command's first getInfo, and read once more after it ran. */
+  before?: KeyState;
+  after?: KeyState;
 }
 
 const storage = new AsyncLocalStorage<KeyContext>();

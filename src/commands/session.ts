@@ -5,6 +5,7 @@ import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';
 import { notice } from './output.js';
 import { currentKeyContext } from './key-context.js';
+import { keyStateFromInfo } from '../fleet/plan.js';
 
 /** One open key for the life of one command. */
 export interface Session {
@@ -57,9 +58,15 @@ async function withKeySession<T>(g: GlobalOptions, k: NonNullable<ReturnType<typ
     ctap.getInfo = async () => {
       const info = await getInfo();
       k.aaguid ??= info.aaguid;
+      k.before ??= keyStateFromInfo(info);
       return info;
     };
-    return await fn({ device, ctap, label: device.label });
+    try {
+      return await fn({ device, ctap, label: device.label });
+    } finally {
+      // The state after, for the per-key results; a key that is gone or speaks only U2F has none.
+      if (k.before !== undefined) k.after = await getInfo().then(keyStateFromInfo, () => undefined);
+    }
   } finally {
     await device.close().catch(() => undefined);
   }

@@ -86,7 +86,10 @@ describe('every key command on several keys', () => {
       expect(all.code).toBe(6);
       // uvs on all three with one PIN source: two succeed, the other's PIN is wrong.
       const u = await runCli(['uvs', '--device', devs.join(','), '--json'], { env: { FIDO2_PIN: '2468' } });
-      expect(JSON.parse(u.stdout).results.map((e: Entry) => e.ok)).toEqual([true, false, false]);
+      const uvs = JSON.parse(u.stdout).results as Array<Entry & { before: { alwaysUv: boolean } | null; after: { alwaysUv: boolean } | null }>;
+      expect(uvs.map((e) => e.ok)).toEqual([true, false, false]);
+      // Each entry carries the state before and after, read from the key.
+      expect(uvs.map((e) => [e.before?.alwaysUv, e.after?.alwaysUv])).toEqual([[false, true], [false, false], [false, false]]);
       expect(fresh.map((k) => k.key.snapshot().alwaysUv)).toEqual([true, false, false]);
     } finally {
       for (const k of fresh) await k.close();

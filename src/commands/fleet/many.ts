@@ -65,10 +65,12 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
   };
   process.on('SIGINT', onSigint);
   const progress = progressDisplay(targets);
+  const contexts = new Map<number, KeyContext>();
   let results: KeyResult<Captured>[];
   try {
     results = await runOnKeys(targets, { jobs, signal: abort.signal, onEvent: (e) => progress.onEvent(e) }, async (t, ctx) => {
       const k: KeyContext = { signal: ctx.signal, io: keyPinIo(shared, table, t), json: [], lines: [], notices: [], onTouch: () => ctx.progress('touch') };
+      contexts.set(t.number, k);
       await runInKeyContext(k, () => run({ ...g, device: t.selector }));
       return k.aaguid === undefined ? { json: k.json, lines: k.lines } : { json: k.json, lines: k.lines, aaguid: k.aaguid };
     });
@@ -82,7 +84,10 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
     outcome: r.ok ? 'ok' : `failed (${r.error!.kind})`,
     changes: r.ok ? brief(r.value!.lines) : r.error!.message,
   }));
-  finishFleet(g.json, results, rows, (r) => (r.ok ? { result: stripEnvelope(r.value!.json[0]) } : {}));
+  finishFleet(g.json, results, rows, (r) => {
+    const k = contexts.get(r.target.number);
+    return { ...(r.ok ? { result: stripEnvelope(r.value!.json[0]) } : {}), before: k?.before ?? null, after: k?.after ?? null };
+  });
 }
 
 /** A command's text output on one table cell: its first lines, squeezed; --json has it all. */
