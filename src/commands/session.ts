@@ -50,7 +50,8 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
 
 /** One key of a many-key run: Ctrl-C is handled once for all keys, touch requests go to its progress line. */
 async function withKeySession<T>(g: GlobalOptions, k: NonNullable<ReturnType<typeof currentKeyContext>>, fn: (s: Session) => Promise<T>): Promise<T> {
-  const device = await openDevice(g.device, { timeoutMs: timeoutMs(g) });
+  const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid ${g.device}] ${line}\n`) : undefined;
+  const device = await openDevice(g.device, { timeoutMs: timeoutMs(g), log });
   try {
     if (k.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
     const ctap = new Ctap2(device, { signal: k.signal, onKeepalive: (st) => st === 'upneeded' && k.onTouch() });
