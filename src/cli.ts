@@ -29,7 +29,9 @@ export function buildProgram(): Command {
     .description('Manage FIDO2 security keys: PIN, always-UV, minimum PIN length, over USB HID (CTAP 2.x).')
     .version(VERSION, '--version', 'print the version')
     .option('--json', 'print machine-readable JSON on stdout')
-    .option('-d, --device <selector>', 'key to use: index from `list`, HID path, serial:S, tcp:HOST:PORT, sim, or touch (touch the key you mean)')
+    .option('-d, --device <selector>', 'key to use: index from `list`, HID path, serial:SERIAL, tcp:HOST:PORT, sim, or touch (touch the key you mean); repeat it or give a comma list for several keys, or `all`', joinDevices)
+    .option('--jobs <n>', 'with several keys: how many to work on at once', '16')
+    .option('--pins <file>', 'with several keys: CSV of selector,pin lines, one PIN per key (keep it chmod 600)')
     .option('--timeout <seconds>', 'give up on a key that does not answer within this time', '10')
     .option('-v, --verbose', 'trace CTAPHID traffic to stderr (never PINs or PIN-derived values)')
     .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
@@ -56,8 +58,14 @@ export function buildProgram(): Command {
     program
       .command(name)
       .description(description)
-      .action(async (_o, cmd: Command) => run(globals(cmd)));
+      .action(async (_o, cmd: Command) => (name === 'list' ? run(globals(cmd)) : onKeys(globals(cmd), run)));
   }
+  program
+    .command('apply')
+    .description('bring one or many keys to the state a policy file declares (PIN, min PIN length, always-UV...)')
+    .argument('<policy>', 'JSON policy file, e.g. {"pin": true, "minPinLength": {"length": 8}, "alwaysUv": true}')
+    .option('--dry-run', 'print the plan per key and change nothing')
+    .action(async (policy: string, o: { dryRun?: boolean }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
   program
     .command('min-pin-length')
     .description('raise the minimum PIN length (it can never be lowered except by reset)')
@@ -65,14 +73,18 @@ export function buildProgram(): Command {
     .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
     .option('--force-change', 'also require a PIN change before the next use')
     .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
-      (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, globals(cmd)),
+      onKeys(globals(cmd), async (g) => (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, g)),
     );
   program
     .command('reset')
     .description('erase every passkey, the PIN, fingerprints, large blobs and all settings: guided unplug, replug and touch')
     .option('--yes', 'do not ask for confirmation')
     .option('--no-replug', 'reset at once, for keys that accept a reset at any time (no unplug and replug)')
-    .action(async (o: { yes?: boolean; replug?: boolean }, cmd: Command) => (await import('./commands/device/reset.js')).runReset(o, globals(cmd)));
+    .action(async (o: { yes?: boolean; replug?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      if (isManyDevices(g) && !o.yes) throw new Fido2Error('usage', 'reset on several keys erases all of them; pass --yes to confirm.');
+      return onKeys(g, async (gk) => (await import('./commands/device/reset.js')).runReset(isManyDevices(g) ? { ...o, replug: false } : o, gk));
+    });
   program
     .command('select')
     .description('touch the key you mean: every key (or each one named) blinks, the one touched is named')
@@ -137,6 +149,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Repeated --device values are kept as one comma list; the many-keys layer splits it. */
+function joinDevices(value: string, previous: string | undefined): string {
+  return previous === undefined ? value : `${previous},${value}`;
+}
+
+/** Several keys (a comma list, `all`, or a --pins table): the command runs per key with a results table. */
+function isManyDevices(g: GlobalOptions & { pins?: string }): boolean {
+  return g.pins !== undefined || (g.device !== undefined && (g.device.includes(',') || /^\s*all\s*$/i.test(g.device)));
+}
+
+async function onKeys(g: GlobalOptions, run: (g: GlobalOptions) => Promise<void>): Promise<void> {
+  if (!isManyDevices(g)) return run(g);
+  return (await import('./commands/fleet/many.js')).runOnMany(g, run);
+}
+
 function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message: string; reason?: string } {
   if (e instanceof Fido2Error) return e.reason === undefined ? { kind: e.kind, message: e.message } : { kind: e.kind, message: e.message, reason: e.reason };
   return { kind: 'internal', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}. Please report it with the output of --verbose.` };
@@ -188,6 +215,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (json) printError({ kind: 'usage', message }, code, device);
       return code;
     }
+    // Many keys: the per-key results are already printed; only the exit code is left.
+    if (e instanceof Fido2Error && (e as Fido2Error & { reported?: boolean }).reported === true) return exitCodeFor(e.kind);
     const line = errorLine(e);
     const code = exitCodeFor(line.kind);
     if (json) printError(line, code, device);

@@ -20,6 +20,7 @@ export type ErrorKind =
   | 'cancelled' // cancelled by the user (Ctrl-C) or CTAPHID_CANCEL
   | 'not-confirmed' // the key did not read back the state that was asked for
   | 'already-done' // the key is already in a state the command cannot start from (PIN already set)
+  | 'partial' // several keys: some succeeded and some failed (or all failed in different ways)
   | 'key-error'; // any other error status from the key
 
 export class Fido2Error extends Error {

@@ -16,6 +16,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   'not-confirmed': 11,
   'key-error': 12,
   'already-done': 13,
+  partial: 14,
   'reset-too-late': 15,
   'presence-denied': 16,
   'wrong-key': 17,

@@ -1,14 +1,22 @@
+import { currentKeyContext } from './key-context.js';
+
 /** Stable JSON on stdout: two-space indent, one document per command. */
 export function printJson(value: unknown): void {
+  const k = currentKeyContext();
+  if (k) return void k.json.push(value);
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printLine(line = ''): void {
+  const k = currentKeyContext();
+  if (k) return void k.lines.push(line);
   process.stdout.write(`${line}\n`);
 }
 
 /** Progress and prompts go to stderr so stdout stays parseable. */
 export function notice(line: string): void {
+  const k = currentKeyContext();
+  if (k) return void k.notices.push(line);
   process.stderr.write(`${line}\n`);
 }
 

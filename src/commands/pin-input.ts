@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Fido2Error } from '../errors.js';
 import { hiddenPrompt } from './hidden-prompt.js';
+import { currentKeyContext } from './key-context.js';
 
 /** Every way a PIN can reach the tool, for the current PIN and for the new one. */
 export interface PinSourceOptions {
@@ -24,6 +25,9 @@ export interface PinIo {
 }
 
 export function processPinIo(): PinIo {
+  // On many keys, one shared source: asked once, read from stdin once, or the key's line in --pins.
+  const k = currentKeyContext();
+  if (k) return k.io;
   let stdin: Promise<string> | undefined;
   return {
     env: process.env,

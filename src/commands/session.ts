@@ -5,6 +5,8 @@ import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';
 import { notice } from './output.js';
 import { withDeviceLock } from './device-lock.js';
+import { currentKeyContext } from './key-context.js';
+import { keyStateFromInfo } from '../fleet/plan.js';
 
 /** One open key for the life of one command. */
 export interface Session {
@@ -25,6 +27,8 @@ export interface SessionOptions {
 }
 
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
+  const many = currentKeyContext();
+  if (many) return withKeySession(g, many, fn);
   const abort = new AbortController();
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
@@ -63,5 +67,41 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
     );
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** One key of a many-key run: Ctrl-C is handled once for all keys, touch requests go to its progress line. */
+async function withKeySession<T>(g: GlobalOptions, k: NonNullable<ReturnType<typeof currentKeyContext>>, fn: (s: Session) => Promise<T>): Promise<T> {
+  const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid ${g.device}] ${line}\n`) : undefined;
+  // Each key of the run under its own cross-process lock, as a single-key run would be.
+  return withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: k.signal }, (selector) => withOpenKey(selector, g, k, fn, log));
+}
+
+async function withOpenKey<T>(
+  selector: string | undefined,
+  g: GlobalOptions,
+  k: NonNullable<ReturnType<typeof currentKeyContext>>,
+  fn: (s: Session) => Promise<T>,
+  log: ((line: string) => void) | undefined,
+): Promise<T> {
+  const device = await openDevice(selector, { timeoutMs: timeoutMs(g), log });
+  try {
+    if (k.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
+    const ctap = new Ctap2(device, { signal: k.signal, onKeepalive: (st) => st === 'upneeded' && k.onTouch() });
+    const getInfo = ctap.getInfo.bind(ctap);
+    ctap.getInfo = async () => {
+      const info = await getInfo();
+      k.aaguid ??= info.aaguid;
+      k.before ??= keyStateFromInfo(info);
+      return info;
+    };
+    try {
+      return await fn({ device, ctap, label: device.label });
+    } finally {
+      // The state after, for the per-key results; a key that is gone or speaks only U2F has none.
+      if (k.before !== undefined) k.after = await getInfo().then(keyStateFromInfo, () => undefined);
+    }
+  } finally {
+    await device.close().catch(() => undefined);
   }
 }

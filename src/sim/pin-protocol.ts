@@ -3,7 +3,7 @@
  * Pure functions over byte arrays; the only randomness is protocol 2's IV,
  * which callers may supply (the known-answer vectors pin it).
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual, createECDH } from 'node:crypto';
 import { p256 } from '../p256.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -57,7 +57,11 @@ export function kdf(protocol: PinUvAuthProtocol, z: Uint8Array): Uint8Array {
 export function sharedSecret(protocol: PinUvAuthProtocol, privateKey: Uint8Array, peer: CoseP256): Uint8Array {
   let z: Uint8Array;
   try {
-    z = p256().getSharedSecret(privateKey, sec1(peer), true).slice(1, 33);
+    // In node:crypto (OpenSSL), so one process can serve many keys at once (the fleet benchmark);
+    // computeSecret gives the x-coordinate and refuses points off the curve.
+    const agreement = createECDH('prime256v1');
+    agreement.setPrivateKey(privateKey);
+    z = new Uint8Array(agreement.computeSecret(sec1(peer)));
   } catch (e) {
     throw new PinProtocolError(`invalid platform key: ${(e as Error).message}`);
   }

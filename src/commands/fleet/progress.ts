@@ -1,0 +1,66 @@
+/**
+ * Live progress on a terminal: one line per key, redrawn in place as its state
+ * changes ("key 3 (serial 1234): touch it"). Off a terminal, only touch
+ * requests and failures are written, one line each, so logs stay readable.
+ */
+import type { FleetEvent } from '../../fleet/runner.js';
+import type { Target } from '../../fleet/selection.js';
+
+export function keyName(t: Target): string {
+  return `key ${t.number} (${t.serial ? `serial ${t.serial}` : t.label})`;
+}
+
+const WORDS: Record<FleetEvent['phase'], string> = {
+  queued: 'waiting for a free slot',
+  waiting: 'waiting',
+  working: 'working',
+  touch: 'touch it',
+  done: 'done',
+  failed: 'failed',
+};
+
+export function progressText(e: FleetEvent): string {
+  const base = WORDS[e.phase];
+  return `${keyName(e.target)}: ${e.detail !== undefined ? `${base}: ${e.detail}` : base}`;
+}
+
+export interface Progress {
+  onEvent(e: FleetEvent): void;
+  /** Clears the live lines so the result table follows them cleanly. */
+  finish(): void;
+}
+
+export function progressDisplay(targets: readonly Target[], stream: NodeJS.WriteStream = process.stderr): Progress {
+  const lines = targets.map((t) => `${keyName(t)}: waiting for a free slot`);
+  if (!stream.isTTY) {
+    return {
+      onEvent: (e) => {
+        if (e.phase === 'touch' || e.phase === 'waiting') stream.write(`${progressText(e)}\n`);
+      },
+      finish: () => undefined,
+    };
+  }
+  let drawn = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const width = (): number => Math.max(20, (stream.columns || 80) - 1);
+  const draw = (): void => {
+    timer = undefined;
+    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    for (const l of lines) out += `\r\x1b[2K${l.slice(0, width())}\n`;
+    drawn = lines.length;
+    stream.write(out);
+  };
+  return {
+    onEvent: (e) => {
+      lines[e.target.number - 1] = progressText(e);
+      // A touch request is drawn at once; other changes at most every 50 ms.
+      if (e.phase === 'touch') draw();
+      else timer ??= setTimeout(draw, 50);
+    },
+    finish: () => {
+      if (timer) clearTimeout(timer);
+      if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
+      drawn = 0;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * What `apply` would change on one key: a pure function of the policy and the
+ * state read back from the key. Only differences are planned, in a safe order:
+ * the PIN first (later steps need its token), then the minimum length, then
+ * enterprise attestation and always-UV (always-UV last of the two, because on a
+ * key without a PIN every config change after it needs a token), and forcing a
+ * PIN change last (once forced, the key hands out no PIN token; CTAP 2.1 §6.5.5.7).
+ */
+import { type AuthenticatorInfo, supportsCtap21 } from '../ctap/get-info.js';
+import type { ErrorKind } from '../errors.js';
+import type { Policy } from './policy.js';
+
+/** The settings `apply` manages, as the key reports them. */
+export interface KeyState {
+  versions: string[];
+  aaguid: string;
+  /** undefined: the key has no PIN support. */
+  pinSet: boolean | undefined;
+  minPinLength: number;
+  forcePinChange: boolean;
+  /** undefined: not supported. */
+  alwaysUv: boolean | undefined;
+  /** undefined: not supported. */
+  enterpriseAttestation: boolean | undefined;
+  /** authenticatorConfig present (CTAP 2.1 with authnrCfg). */
+  config: boolean;
+  setMinPinLength: boolean;
+  maxRpIdsForMinPinLength: number;
+  /** Built-in user verification is set up (a token can come from it instead of the PIN). */
+  uv: boolean;
+}
+
+export function keyStateFromInfo(info: AuthenticatorInfo): KeyState {
+  return {
+    versions: [...info.versions],
+    aaguid: info.aaguid,
+    pinSet: info.options.clientPin,
+    minPinLength: info.minPINLength ?? 4,
+    forcePinChange: info.forcePINChange === true,
+    alwaysUv: info.options.alwaysUv,
+    enterpriseAttestation: info.options.ep,
+    config: supportsCtap21(info) && info.options.authnrCfg === true,
+    setMinPinLength: info.options.setMinPINLength === true,
+    maxRpIdsForMinPinLength: info.maxRPIDsForSetMinPINLength ?? 0,
+    uv: info.options.uv === true,
+  };
+}
+
+export type Step =
+  | { op: 'set-pin' }
+  | { op: 'min-pin-length'; from: number; to: number; rpIds?: string[] }
+  | { op: 'enterprise-attestation' }
+  | { op: 'always-uv'; to: boolean }
+  | { op: 'force-pin-change' };
+
+export type Plan =
+  | { ok: true; steps: Step[]; needsToken: boolean }
+  | { ok: false; kind: ErrorKind; message: string; reason: string };
+
+const cannot = (kind: ErrorKind, reason: string, message: string): Plan => ({ ok: false, kind, reason, message });
+
+/** One line per step, for tables and dry runs. */
+export function describeStep(s: Step): string {
+  switch (s.op) {
+    case 'set-pin':
+      return 'set PIN';
+    case 'min-pin-length':
+      return `min PIN length ${s.from} -> ${s.to}${s.rpIds?.length ? ` (rpIds ${s.rpIds.join(' ')})` : ''}`;
+    case 'enterprise-attestation':
+      return 'enable enterprise attestation';
+    case 'always-uv':
+      return `always-UV ${s.to ? 'on' : 'off'}`;
+    case 'force-pin-change':
+      return 'force PIN change';
+  }
+}
+
+/** The ordered differences between `policy` and `state`, or why the key cannot meet the policy. */
+export function planPolicy(policy: Policy, state: KeyState): Plan {
+  const steps: Step[] = [];
+  const cfg = (what: string): Plan | undefined =>
+    state.config ? undefined : cannot('unsupported', 'no-config', `${what} needs CTAP 2.1 authenticatorConfig, and this key speaks ${state.versions.join(', ')}`);
+
+  if (policy.pin === true && state.pinSet !== true) {
+    if (state.pinSet === undefined) return cannot('unsupported', 'no-pin-support', 'the policy asks for a PIN and this key has no PIN support');
+    steps.push({ op: 'set-pin' });
+  }
+  const willHavePin = state.pinSet === true || steps.length > 0;
+
+  const m = policy.minPinLength;
+  if (m !== undefined) {
+    if (m.length < state.minPinLength) {
+      return cannot('pin-policy', 'min-below-current', `the key's minimum PIN length is ${state.minPinLength}, above the policy's ${m.length}, and it can only be raised`);
+    }
+    if (m.length > state.minPinLength) {
+      const no = cfg('Setting the minimum PIN length');
+      if (no) return no;
+      if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot set the minimum PIN length (option setMinPINLength is off)');
+      const rpIds = m.rpIds ?? [];
+      if (rpIds.length > state.maxRpIdsForMinPinLength) {
+        return cannot('unsupported', 'too-many-rp-ids', `this key accepts at most ${state.maxRpIdsForMinPinLength} rpIds for the minimum PIN length, the policy has ${rpIds.length}`);
+      }
+      steps.push(rpIds.length ? { op: 'min-pin-length', from: state.minPinLength, to: m.length, rpIds } : { op: 'min-pin-length', from: state.minPinLength, to: m.length });
+    }
+  }
+
+  if (policy.enterpriseAttestation === true && state.enterpriseAttestation !== true) {
+    const no = cfg('Enterprise attestation');
+    if (no) return no;
+    if (state.enterpriseAttestation === undefined) return cannot('unsupported', 'no-enterprise-attestation', 'this key does not support enterprise attestation (no ep option)');
+    steps.push({ op: 'enterprise-attestation' });
+  }
+
+  if (policy.alwaysUv !== undefined && policy.alwaysUv !== (state.alwaysUv === true)) {
+    const no = cfg('Always-UV');
+    if (no) return no;
+    if (state.alwaysUv === undefined) return cannot('unsupported', 'no-always-uv', 'this key does not support always-UV (no alwaysUv option)');
+    steps.push({ op: 'always-uv', to: policy.alwaysUv });
+  }
+
+  if ((policy.forcePinChange === true || m?.forceChange === true) && !state.forcePinChange) {
+    const no = cfg('Forcing a PIN change');
+    if (no) return no;
+    if (!willHavePin) return cannot('pin-required', 'no-pin', 'the policy forces a PIN change and the key has no PIN; add "pin": true to the policy');
+    steps.push({ op: 'force-pin-change' });
+  }
+
+  const configSteps = steps.filter((s) => s.op !== 'set-pin');
+  // Once a change of PIN is forced, the key gives no PIN token until the PIN is changed.
+  if (configSteps.length > 0 && state.forcePinChange && (willHavePin || state.uv)) {
+    return cannot('pin-policy', 'pin-change-pending', 'the key asks for a new PIN before anything else; run `fido2-manage change-pin` on it first');
+  }
+  // CTAP 2.1 §6.11.1: a protected key (PIN or built-in UV) takes config changes only with a token.
+  const protectedKey = willHavePin || state.uv;
+  const needsToken = configSteps.some((s) => protectedKey || (state.alwaysUv === true && s.op !== 'always-uv'));
+  return { ok: true, steps, needsToken };
+}

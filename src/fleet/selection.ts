@@ -1,0 +1,86 @@
+/**
+ * Which keys a command works on: `--device` repeated, comma lists, and `all`
+ * (every attached FIDO HID key); tcp: and sim selectors mix with HID ones. The
+ * same key named twice is worked on once: matched by path (an index is turned
+ * into its path) and by serial number where the key reports one.
+ */
+import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
+import type { HidDeviceRecord } from '../hid/node-hid-transport.js';
+import { Fido2Error } from '../errors.js';
+
+/** One key to work on. `selector` opens exactly this key with `openDevice`. */
+export interface Target {
+  selector: string;
+  /** What a person reads: the selector as given, or the HID path. */
+  label: string;
+  /** 1-based position among the targets, for progress lines. */
+  number: number;
+  path?: string;
+  serial?: string;
+  product?: string;
+}
+
+/** Splits repeated / comma-separated --device values; pure. */
+export function splitDeviceValues(values: readonly string[] | string | undefined): string[] {
+  const list = values === undefined ? [] : typeof values === 'string' ? [values] : values;
+  return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** True when the values name more than one key, or `all`: the command then runs per key with a table. */
+export function isMany(values: readonly string[]): boolean {
+  return values.length > 1 || values.some((v) => v.toLowerCase() === 'all');
+}
+
+/** A stable identity for deduplication; tcp hosts are case-insensitive. */
+function identity(selector: string): string {
+  const p = parseDeviceSelector(selector);
+  if (p.kind === 'tcp') return `tcp:${p.host.toLowerCase()}:${p.port}`;
+  if (p.kind === 'sim') return 'sim';
+  return selector;
+}
+
+function fromHid(d: DeviceInfo): Omit<Target, 'number'> {
+  const t: Omit<Target, 'number'> = { selector: d.path, label: d.path, path: d.path };
+  if (d.serialNumber) t.serial = d.serialNumber;
+  if (d.product) t.product = d.product;
+  return t;
+}
+
+/** Resolves selectors to distinct targets, in the order first named. HID keys are listed once. */
+export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister'> = {}): Promise<Target[]> {
+  if (values.length === 0) throw new Fido2Error('usage', 'No key selected; pass --device with one or more keys, or --device all.');
+  let hid: DeviceInfo[] | undefined;
+  const listing = async (): Promise<DeviceInfo[]> => (hid ??= await listDevices(deps));
+  const out: Omit<Target, 'number'>[] = [];
+  const seenPath = new Set<string>();
+  const seenSerial = new Set<string>();
+  const add = (t: Omit<Target, 'number'>): void => {
+    const id = t.path ?? identity(t.selector);
+    if (seenPath.has(id)) return;
+    if (t.serial !== undefined && seenSerial.has(t.serial)) return;
+    seenPath.add(id);
+    if (t.serial !== undefined) seenSerial.add(t.serial);
+    out.push(t);
+  };
+  for (const v of values) {
+    if (v.toLowerCase() === 'all') {
+      for (const d of await listing()) add(fromHid(d));
+      continue;
+    }
+    const p = parseDeviceSelector(v);
+    if (p.kind === 'sim' || p.kind === 'tcp') {
+      add({ selector: identity(v), label: identity(v) });
+    } else if (p.kind === 'auto') {
+      continue;
+    } else if (p.kind === 'touch') {
+      throw new Fido2Error('usage', '--device touch picks one key; it cannot be one of several (use `fido2-manage select` to find a key, then name it).');
+    } else {
+      add(fromHid(await selectHidDevice(p, { lister: async () => (await listing()).map(toRecord) })));
+    }
+  }
+  if (out.length === 0) throw new Fido2Error('no-device', 'No FIDO security key found for --device all; check that the keys are plugged in (see `fido2-manage list`).');
+  return out.map((t, i) => ({ ...t, number: i + 1 }));
+}
+
+/** selectHidDevice takes raw records; the listing here is already sorted and deduplicated, and carries the fields it reads. */
+const toRecord = (d: DeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;

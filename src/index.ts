@@ -1,0 +1,94 @@
+/**
+ * fido2-manage as a library: find keys, open one, read its info, manage its PIN
+ * and settings, and bring many keys to one policy with per-key results.
+ *
+ *   import { applyPolicy } from 'fido2-manage';
+ *   const results = await applyPolicy('all', { pin: true, alwaysUv: true }, { pin: '12345678' });
+ *
+ * Every failure is a Fido2Error whose `kind` is one of the CLI's exit-code kinds
+ * (EXIT_CODES maps a kind to its number).
+ */
+import { resolveTargets, splitDeviceValues } from './fleet/selection.js';
+import { applyToTargets } from './fleet/apply-many.js';
+import type { ApplyKeyResult, StepResult } from './fleet/apply.js';
+import type { KeyState } from './fleet/plan.js';
+import { type Policy, validatePolicy } from './fleet/policy.js';
+import type { FleetEvent } from './fleet/runner.js';
+import { exitCodeFor, EXIT_CODES } from './commands/exit-codes.js';
+import { type DeviceInfo, listDevices, openDevice } from './hid/discovery.js';
+import { Fido2Key, type KeyOptions } from './api/key.js';
+import type { ErrorKind } from './errors.js';
+
+export { Fido2Error, type ErrorKind } from './errors.js';
+export { EXIT_CODES, exitCodeFor };
+export { Fido2Key, type KeyOptions };
+export type { AuthenticatorInfo } from './ctap/get-info.js';
+export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
+export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
+export { validatePolicy };
+export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';
+
+/** FIDO HID keys attached now, numbered as `fido2-manage list` numbers them. */
+export function listKeys(): Promise<DeviceInfo[]> {
+  return listDevices();
+}
+
+/** Opens one key: a `list` index, HID path, serial:SERIAL, tcp:HOST:PORT or sim. */
+export async function openKey(selector: string, opts: KeyOptions & { timeoutMs?: number } = {}): Promise<Fido2Key> {
+  const device = await openDevice(selector, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  return new Fido2Key(device, opts);
+}
+
+export interface ApplyPolicyOptions {
+  /** The PIN for every key (its current PIN, or the one to set where none is). */
+  pin?: string;
+  /** One PIN per key instead; return undefined to fall back to `pin`. */
+  pinFor?: (key: { selector: string; serial?: string }) => string | undefined;
+  dryRun?: boolean;
+  /** Keys worked on at once (default 16). */
+  jobs?: number;
+  signal?: AbortSignal;
+  onProgress?: (e: FleetEvent) => void;
+  timeoutMs?: number;
+}
+
+/** One key's outcome. `error.exitCode` is what the CLI would exit with for it. */
+export interface PolicyResult {
+  device: string;
+  serial?: string;
+  ok: boolean;
+  error?: { kind: ErrorKind | 'internal'; exitCode: number; message: string; reason?: string };
+  changed: boolean;
+  steps: StepResult[];
+  before?: KeyState;
+  after?: KeyState;
+}
+
+/**
+ * Brings every selected key to `policy`, concurrently. One key's failure never
+ * stops the others; it is reported in its result. `devices` takes what
+ * --device takes: selectors, comma lists, or 'all'.
+ */
+export async function applyPolicy(devices: string | string[], policy: Policy, opts: ApplyPolicyOptions = {}): Promise<PolicyResult[]> {
+  const checked = validatePolicy(policy);
+  const targets = await resolveTargets(splitDeviceValues(devices));
+  const results = await applyToTargets(targets, checked, {
+    dryRun: opts.dryRun === true,
+    ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    ...(opts.onProgress === undefined ? {} : { onEvent: opts.onProgress }),
+    ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+    pinsFor: (t) => {
+      const pin = opts.pinFor?.(t.serial === undefined ? { selector: t.selector } : { selector: t.selector, serial: t.serial }) ?? opts.pin;
+      return pin === undefined ? {} : { current: pin, new: pin };
+    },
+  });
+  return results.map((r) => {
+    const out: PolicyResult = { device: r.target.label, ok: r.ok, changed: r.value?.changed ?? false, steps: r.value?.steps ?? [] };
+    if (r.target.serial !== undefined) out.serial = r.target.serial;
+    if (r.error) out.error = { ...r.error, exitCode: exitCodeFor(r.error.kind) };
+    if (r.value?.before) out.before = r.value.before;
+    if (r.value?.after) out.after = r.value.after;
+    return out;
+  });
+}
