@@ -40,5 +40,6 @@ export function checkGlobalOptions(g: GlobalOptions): void {
   timeoutMs(g);
   pinProtocol(g);
   minRetries(g);
-  parseDeviceSelector(g.device);
+  // Several keys (repeated --device or a comma list) are checked one by one; `all` names every attached key.
+  for (const d of (g.device ?? '').split(',')) if (d.trim().toLowerCase() !== 'all') parseDeviceSelector(d);
 }

@@ -133,7 +133,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
   if (!isLoopback(sim.host)) {
     process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
   }
-  process.stdout.write(`(kill -USR1 ${process.pid} unplugs it and plugs it back in ${REPLUG_SECONDS} s later)\n`);
+  process.stderr.write(`(kill -USR1 ${process.pid} unplugs it and plugs it back in ${REPLUG_SECONDS} s later)\n`);
   // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
   const replug = (): void => {
     void sim.unplug().then(() => {

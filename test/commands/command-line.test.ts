@@ -94,7 +94,7 @@ describe('JSON documents', () => {
     expect(await run(['enable-enterprise-attestation'], pin)).toMatchObject({ before: { enterpriseAttestation: false }, after: { enterpriseAttestation: true } });
     expect(await run(['force-pin-change'], pin)).toMatchObject({ before: { forcePINChange: false }, after: { forcePINChange: true } });
     expect(await run(['change-pin'], { FIDO2_PIN: '48213579', FIDO2_NEW_PIN: '97531246' })).toMatchObject({ before: { forcePINChange: true }, after: { forcePINChange: false, pinSet: true } });
-    expect(await run(['reset', '--yes'])).toMatchObject({ before: { pinSet: true, minPINLength: 6 }, after: { pinSet: false, minPINLength: 4 } });
+    expect(await run(['reset', '--yes', '--no-replug'])).toMatchObject({ before: { pinSet: true, minPINLength: 6 }, after: { pinSet: false, minPINLength: 4 } });
   });
 
   it('list --json is a document too', async () => {

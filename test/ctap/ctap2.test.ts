@@ -25,7 +25,7 @@ describe('Ctap2', () => {
     const err = await ctap.reset().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CtapError);
     expect((err as CtapError).status).toBe(0x27);
-    expect((err as CtapError).kind).toBe('presence');
+    expect((err as CtapError).kind).toBe('presence-denied');
   });
 
   it('getInfo sends 0x04 and parses the reply; an empty success is malformed', async () => {
