@@ -1,3 +1,4 @@
+import { onInterrupt } from './interrupt.js';
 import { openDevice } from '../hid/discovery.js';
 import type { CtapHidDevice } from '../hid/ctaphid.js';
 import { Ctap2 } from '../ctap/ctap2.js';
@@ -29,12 +30,7 @@ export interface SessionOptions {
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
   const many = currentKeyContext();
   if (many) return withKeySession(g, many, fn);
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt();
   let touchAsked = false;
   const onKeepalive = (status: 'processing' | 'upneeded'): void => {
     if (status === 'upneeded' && !touchAsked) {
@@ -48,8 +44,8 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
       let device: CtapHidDevice | undefined;
       try {
         device = await open();
-        if (abort.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
-        const ctap = new Ctap2(device, { onKeepalive, signal: abort.signal });
+        if (interrupt.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
+        const ctap = new Ctap2(device, { onKeepalive, signal: interrupt.signal });
         return await fn({ device, ctap, label: device.label });
       } finally {
         await device?.close().catch(() => undefined);
@@ -59,14 +55,14 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
     if (so.open) return await run(() => so.open!(log));
     if (g.device?.trim().toLowerCase() === 'touch') {
       const { chooseByTouch } = await import('./device/select.js');
-      return await run(async () => (await chooseByTouch([], g, { signal: abort.signal, ...(log ? { log } : {}) })).device);
+      return await run(async () => (await chooseByTouch([], g, { signal: interrupt.signal, ...(log ? { log } : {}) })).device);
     }
     // Closed before the lock is released, so the next run never meets this connection.
-    return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: abort.signal }, (selector) =>
+    return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: interrupt.signal }, (selector) =>
       run(() => openDevice(selector, { timeoutMs: timeoutMs(g), log })),
     );
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 

@@ -2,6 +2,7 @@
  * `select` and `--device touch`: the person touches the key they mean
  * (authenticatorSelection, or the CTAP 2.0 touch probe), and that key is used.
  */
+import { onInterrupt } from '../interrupt.js';
 import { type DeviceInfo, type DiscoveryDeps, listDevices, NO_DEVICE_MESSAGE, openDevice, parseDeviceSelector, selectHidDevice } from '../../hid/discovery.js';
 import type { CtapHidDevice } from '../../hid/ctaphid.js';
 import { Fido2Error } from '../../errors.js';
@@ -79,15 +80,13 @@ function describeChosen(k: ChosenKey): string {
 
 /** `fido2-manage select [SELECTOR...]`: names the key that was touched, changes nothing. */
 export async function runSelect(selectors: readonly string[], g: GlobalOptions, o: ChooseOptions = {}): Promise<void> {
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt();
   try {
-    const { key, device } = await chooseByTouch(selectors, g, { ...o, signal: abort.signal });
+    const { key, device } = await chooseByTouch(selectors, g, { ...o, signal: interrupt.signal });
     await device.close().catch(() => undefined);
     if (g.json) printJson({ ok: true, device: key.path, selected: key });
     else printLine(`You touched ${describeChosen(key)}`);
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -4,6 +4,7 @@
  * its lock and read back, concurrently; one table (or JSON document) reports
  * each key's steps and its state before and after.
  */
+import { onInterrupt } from '../interrupt.js';
 import { readFile } from 'node:fs/promises';
 import { Fido2Error } from '../../errors.js';
 import type { ApplyKeyResult, KeyPins } from '../../fleet/apply.js';
@@ -51,18 +52,13 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
     const own = table ? pinFor(table, t) : undefined;
     return own === undefined ? shared : { current: own, new: own };
   };
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt();
   const progress = progressDisplay(targets);
   let results: KeyResult<ApplyKeyResult>[];
   try {
     results = await applyToTargets(targets, policy, {
       jobs,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onEvent: (e) => progress.onEvent(e),
       timeoutMs: timeout,
       dryRun: o.dryRun === true,
@@ -72,7 +68,7 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
     });
   } finally {
     progress.finish();
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
   const rows: Row[] = results.map((r) => {
     const v = r.value;

@@ -3,6 +3,7 @@
  * key, concurrently, inside a KeyContext that captures its output; the results
  * become one table (or one JSON document) and one exit code.
  */
+import { onInterrupt } from '../interrupt.js';
 import { Fido2Error } from '../../errors.js';
 import { pinFor, type PinTable, readPinTable } from '../../fleet/pins-file.js';
 import { type KeyResult } from '../../fleet/results.js';
@@ -58,17 +59,12 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
   const table = g.pins === undefined ? undefined : await readPinTable(g.pins, baseIo.warn);
   const targets = await resolveTargets(splitDeviceValues(g.device));
   const shared = sharedPinIo(baseIo);
-  const abort = new AbortController();
-  const onSigint = (): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt();
   const progress = progressDisplay(targets);
   const contexts = new Map<number, KeyContext>();
   let results: KeyResult<Captured>[];
   try {
-    results = await runOnKeys(targets, { jobs, signal: abort.signal, onEvent: (e) => progress.onEvent(e) }, async (t, ctx) => {
+    results = await runOnKeys(targets, { jobs, signal: interrupt.signal, onEvent: (e) => progress.onEvent(e) }, async (t, ctx) => {
       const k: KeyContext = { signal: ctx.signal, io: keyPinIo(shared, table, t), json: [], lines: [], notices: [], onTouch: () => ctx.progress('touch') };
       contexts.set(t.number, k);
       await runInKeyContext(k, () => run({ ...g, device: t.selector }));
@@ -76,7 +72,7 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
     });
   } finally {
     progress.finish();
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
   const rows: Row[] = results.map((r) => ({
     key: keyName(r.target),
