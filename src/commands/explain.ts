@@ -7,16 +7,15 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
   const msg = (kind: Fido2Error['kind'], text: string, reason?: string) => new Fido2Error(kind, text, { cause: e, reason });
+  const left = context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`;
   switch (e.status) {
-    case 0x31: {
-      const left = context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`;
+    case 0x31:
       return msg('pin-invalid', `Wrong PIN; nothing was changed.${left}`);
-    }
     case 0x34:
-      return msg('pin-blocked', 'Too many wrong PINs in a row: unplug the key, plug it back in, and try again.', 'power-cycle-required');
+      return msg('pin-blocked', `Wrong PIN, and too many wrong PINs in a row: ${context.powerCycle ?? 'unplug the key, plug it back in'}, and try again.${left}`, 'power-cycle-required');
     case 0x32:
       return msg('pin-blocked', `The PIN is blocked after too many wrong attempts. Only a reset helps, and ${RESET_ERASES}.`, 'pin-blocked');
     case 0x3c:

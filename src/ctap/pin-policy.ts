@@ -31,3 +31,21 @@ export function checkNewPin(pin: string, minLength: number): string {
   }
   return normalized;
 }
+
+/**
+ * A current PIN that no key can hold (fewer than 4 code points or more than
+ * 63 bytes) would only cost an attempt, or, when long enough, block PIN auth
+ * until a power cycle: refused here, before anything is sent.
+ */
+export function checkCurrentPin(pin: string): string {
+  const normalized = normalizePin(pin);
+  const codePoints = pinCodePoints(normalized);
+  const bytes = Buffer.byteLength(normalized, 'utf8');
+  if (codePoints < ABSOLUTE_MIN_PIN_LENGTH || bytes > MAX_PIN_BYTES) {
+    throw new Fido2Error(
+      'pin-policy',
+      `The PIN given has ${codePoints} characters (${bytes} bytes), but a PIN has at least ${ABSOLUTE_MIN_PIN_LENGTH} characters and at most ${MAX_PIN_BYTES} bytes; nothing was sent to the key and no attempt was used. Check the PIN source.`,
+    );
+  }
+  return normalized;
+}

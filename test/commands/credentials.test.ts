@@ -40,9 +40,9 @@ describe.each([
     const seen = k!.ctapCommands.length;
     const before = await listJson(protocol);
     expect(before.command).toBe(command);
-    // The whole listing: one key agreement and one token (two clientPIN requests), then only credential management.
+    // The whole listing: getPINRetries before the PIN is sent, one key agreement and one token (three clientPIN requests), then only credential management.
     const listing = k!.ctapCommands.slice(seen);
-    expect(listing.filter((c) => c === 0x06)).toHaveLength(2);
+    expect(listing.filter((c) => c === 0x06)).toHaveLength(3);
     expect(listing.filter((c) => c !== 0x06 && c !== 0x04 && c !== command)).toEqual([]);
     // getCredsMetadata, enumerateRPsBegin, GetNextRP, 2 x enumerateCredentialsBegin, 1 x GetNextCredential.
     expect(listing.filter((c) => c === command)).toHaveLength(6);
