@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Fido2Error } from '../errors.js';
 import { hiddenPrompt } from './hidden-prompt.js';
 import { currentKeyContext } from './key-context.js';
@@ -32,7 +32,7 @@ export function processPinIo(): PinIo {
   return {
     env: process.env,
     isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-    readStdin: () => (stdin ??= readAll(process.stdin)),
+    readStdin: () => (stdin ??= readLines(process.stdin)),
     prompt: (q) => hiddenPrompt(q),
     warn: (line) => process.stderr.write(`warning: ${line}\n`),
   };
@@ -41,10 +41,36 @@ export function processPinIo(): PinIo {
 /** Editors on Windows start UTF-8 files with a byte-order mark; it is never part of a PIN. */
 const stripBom = (text: string): string => (text.startsWith('\uFEFF') ? text.slice(1) : text);
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/** A PIN is at most 63 bytes: no PIN source is read beyond this. */
+export const MAX_PIN_SOURCE_BYTES = 4096;
+
+/**
+ * Standard input up to its second line (the most any command needs) or its end,
+ * at most MAX_PIN_SOURCE_BYTES: a pipe or FIFO that stays open still gives its PIN at once.
+ */
+async function readLines(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const c of stream) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    chunks.push(b);
+    size += b.length;
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (size >= MAX_PIN_SOURCE_BYTES || text.split('\n').length > 2) break;
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_PIN_SOURCE_BYTES).toString('utf8');
+}
+
+/** The start of a PIN file, never the whole of a large one. */
+async function readHead(path: string): Promise<string> {
+  const f = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_PIN_SOURCE_BYTES);
+    const { bytesRead } = await f.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await f.close();
+  }
 }
 
 type Which = 'current' | 'new';
@@ -83,10 +109,17 @@ function nonEmpty(value: string, where: string): string {
 /** The PIN from the first non-interactive source given, first match wins; undefined when none was given. */
 export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinIo): Promise<string | undefined> {
   const s = sourceFor(which, o);
+  const given = [
+    s.file !== undefined && `${s.argFlag}-file`,
+    s.envName !== undefined && `${s.argFlag}-env`,
+    s.stdin === true && `${s.argFlag}-stdin`,
+    s.arg !== undefined && s.argFlag,
+  ].filter((x): x is string => typeof x === 'string');
+  if (given.length > 1) throw new Fido2Error('usage', `${given.join(' and ')} both give the ${which === 'new' ? 'new ' : ''}PIN; pass only one of them.`);
   if (s.file !== undefined) {
     let text: string;
     try {
-      text = await readFile(s.file, 'utf8');
+      text = await readHead(s.file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new Fido2Error('usage', `Cannot read the PIN file ${s.file} (${code}); check the path and its permissions.`);
@@ -99,7 +132,9 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
     return nonEmpty(v, `the variable ${s.envName}`);
   }
   const fromDefault = io.env[s.defaultEnv];
-  if (fromDefault !== undefined && fromDefault !== '') {
+  // An empty FIDO2_PIN is a mistake worth naming; an empty FIDO2_NEW_PIN is how scripts unset it.
+  if (fromDefault !== undefined && (which === 'current' || fromDefault !== '')) {
+    nonEmpty(fromDefault, `the variable ${s.defaultEnv}`);
     if (s.stdin || s.arg !== undefined) io.warn(`${s.defaultEnv} is set and takes precedence over ${s.stdin ? `${s.argFlag}-stdin` : s.argFlag}; unset it to use that.`);
     return fromDefault;
   }
@@ -112,7 +147,7 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
     return line;
   }
   if (s.arg !== undefined) {
-    io.warn(`${s.argFlag} makes the PIN visible to other users of this machine; prefer FIDO2_PIN, --pin-file or --pin-stdin.`);
+    io.warn(`${s.argFlag} makes the PIN visible to other users of this machine; prefer ${s.defaultEnv}, ${s.argFlag}-file or ${s.argFlag}-stdin.`);
     return nonEmpty(s.arg, s.argFlag);
   }
   return undefined;

@@ -29,22 +29,44 @@ const dir = mkdtempSync(join(tmpdir(), 'pin-input-'));
 const file = join(dir, 'pin.txt');
 writeFileSync(file, 'from-file\nsecond line\n');
 
-describe('PIN sources, first match wins', () => {
-  it('prefers --pin-file over everything else', async () => {
-    const io = fakeIo({ env: { FIDO2_PIN: 'from-env', MY: 'from-my' }, stdin: 'from-stdin\n' });
-    expect(await pinFromSources('current', { pinFile: file, pinEnv: 'MY', pinStdin: true, pin: 'arg' }, io)).toBe('from-file');
-    expect(io.warnings).toEqual([]);
+describe('PIN sources: one per PIN; FIDO2_PIN yields to an explicit one only with a warning', () => {
+  it('two explicit sources for the same PIN are a usage error naming both', async () => {
+    const io = fakeIo({ stdin: 'from-stdin\n', env: { MY: 'from-my' } });
+    for (const o of [{ pinFile: file, pin: 'arg' }, { pinEnv: 'MY', pinStdin: true }, { pinFile: file, pinEnv: 'MY', pinStdin: true, pin: 'arg' }]) {
+      const e = await pinFromSources('current', o, io).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(Fido2Error);
+      expect((e as Fido2Error).kind).toBe('usage');
+      expect((e as Fido2Error).message).toMatch(/both give the PIN; pass only one/);
+    }
+    const n = await pinFromSources('new', { newPin: 'a', newPinFile: file }, io).catch((x: unknown) => x);
+    expect((n as Fido2Error).message).toMatch(/--new-pin-file and --new-pin both give the new PIN/);
   });
 
-  it('then --pin-env, then FIDO2_PIN, then stdin, then --pin', async () => {
+  it('reads each source alone; FIDO2_PIN comes before stdin and --pin with a warning', async () => {
     const io = fakeIo({ env: { FIDO2_PIN: 'from-env', MY: 'from-my' }, stdin: 'from-stdin\n' });
-    expect(await pinFromSources('current', { pinEnv: 'MY', pinStdin: true, pin: 'arg' }, io)).toBe('from-my');
-    expect(await pinFromSources('current', { pinStdin: true, pin: 'arg' }, io)).toBe('from-env');
+    expect(await pinFromSources('current', { pinFile: file }, io)).toBe('from-file');
+    expect(await pinFromSources('current', { pinEnv: 'MY' }, io)).toBe('from-my');
+    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('from-env');
+    expect(io.warnings.join()).toMatch(/FIDO2_PIN is set and takes precedence/);
     const noEnv = fakeIo({ stdin: 'from-stdin\r\nnext\n' });
-    expect(await pinFromSources('current', { pinStdin: true, pin: 'arg' }, noEnv)).toBe('from-stdin');
+    expect(await pinFromSources('current', { pinStdin: true }, noEnv)).toBe('from-stdin');
     expect(await pinFromSources('current', { pin: 'arg' }, noEnv)).toBe('arg');
-    expect(noEnv.warnings.join()).toMatch(/visible to other users/);
+    expect(noEnv.warnings.join()).toMatch(/visible to other users of this machine; prefer FIDO2_PIN, --pin-file or --pin-stdin/);
     expect(noEnv.warnings.join()).not.toContain('arg');
+    await pinFromSources('new', { newPin: 'secret-new' }, noEnv);
+    expect(noEnv.warnings.at(-1)).toMatch(/--new-pin makes .* prefer FIDO2_NEW_PIN, --new-pin-file or --new-pin-stdin/);
+  });
+
+  it('an empty FIDO2_PIN is an error, like an empty --pin-env variable', async () => {
+    const e = await pinFromSources('current', {}, fakeIo({ env: { FIDO2_PIN: '' } })).catch((x: unknown) => x);
+    expect((e as Fido2Error).message).toMatch(/The PIN from the variable FIDO2_PIN is empty/);
+  });
+
+  it('reads only the start of a huge PIN file', async () => {
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, 'y'.repeat(3_000_000));
+    const pin = await pinFromSources('current', { pinFile: big }, fakeIo());
+    expect(pin!.length).toBe(4096);
   });
 
   it('reads the new PIN from the second stdin line when both come on stdin', async () => {
