@@ -12,3 +12,7 @@ export * from './permissions.js';
 export * from './bytes.js';
 export * from './credential-management.js';
 export * from './bio-enrollment.js';
+export * from './auth-data.js';
+export * from './make-credential.js';
+export * from './get-assertion.js';
+export * from './user-verification.js';
