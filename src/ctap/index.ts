@@ -16,3 +16,4 @@ export * from './auth-data.js';
 export * from './make-credential.js';
 export * from './get-assertion.js';
 export * from './user-verification.js';
+export * from './uv-prediction.js';
