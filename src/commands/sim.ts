@@ -19,6 +19,7 @@ export interface SimOptions {
   state?: string;
   resetWindow?: string;
   presence?: string;
+  makeCredUvNotRqd?: string;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
@@ -48,6 +49,12 @@ export function parseFingers(value: string): number {
   throw new Fido2Error('usage', `--fingers wants a number of enrolled fingers from 0 to 5, got '${value}'`);
 }
 
+/** --make-cred-uv-not-rqd on|off: the CTAP 2.1 makeCredUvNotRqd feature (on by default). */
+export function parseOnOff(option: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new Fido2Error('usage', `${option} wants on or off, got '${value}'`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (isProfileName(value)) return value;
   throw new Fido2Error('usage', `--profile wants one of ${PROFILE_NAMES.join(', ')}, got '${value}'`);
@@ -67,6 +74,7 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
   const profile = parseProfile(opts.profile ?? 'fido-2.1');
   const presence = parsePresence(opts.presence ?? 'confirm');
   const resetWindowSeconds = opts.resetWindow === undefined ? undefined : parseResetWindow(opts.resetWindow);
+  if (opts.makeCredUvNotRqd !== undefined) parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd);
   const statePath = opts.state;
   const unlock = statePath ? lockStateFile(statePath) : () => undefined;
   try {
@@ -92,6 +100,7 @@ async function serve(
     uv: opts.uv === true || opts.fingers !== undefined,
     ...(opts.fingers === undefined ? {} : { fingers: parseFingers(opts.fingers) }),
     presence,
+    ...(opts.makeCredUvNotRqd === undefined ? {} : { makeCredUvNotRqd: parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd) }),
     ...(resetWindowSeconds === undefined ? {} : { resetWindowSeconds }),
     ...(state ? { state } : {}),
     ...(statePath ? { onStateChange: (s) => saveStateFile(statePath, s) } : {}),

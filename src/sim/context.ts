@@ -90,6 +90,8 @@ export interface KeyContext {
   /** Built-in UV is usable: a sensor with at least one enrolled finger. */
   readonly builtInUv: boolean;
   readonly quirks: { readonly toggleAlwaysUvIgnored: boolean };
+  /** The makeCredUvNotRqd feature is built in (CTAP 2.1 §6.4); alwaysUv still turns it off while on. */
+  readonly makeCredUvNotRqd: boolean;
   readonly resetWindowMs: number | undefined;
   readonly io: UserIo;
   now(): number;

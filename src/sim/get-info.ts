@@ -35,7 +35,7 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     o.set('alwaysUv', ctx.state.alwaysUv);
     o.set('setMinPINLength', true);
     // §6.4: makeCredUvNotRqd must be false while alwaysUv is on.
-    o.set('makeCredUvNotRqd', !ctx.state.alwaysUv);
+    o.set('makeCredUvNotRqd', ctx.makeCredUvNotRqd && !ctx.state.alwaysUv);
     o.set('ep', ctx.state.enterpriseAttestation);
     if (ctx.sensor) o.set('uvAcfg', true);
   }

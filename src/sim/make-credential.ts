@@ -93,8 +93,9 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
     if (ep !== 1 && ep !== 2) fail(Status.INVALID_OPTION);
   }
 
-  // makeCredUvNotRqd (§6.4): a non-discoverable credential needs no UV unless alwaysUv.
-  const uvOptional = ctx.profile.ctap21 && !rk;
+  // makeCredUvNotRqd (§6.1.2 steps 7, 8, 10): a non-discoverable credential needs no UV while the
+  // feature is on; off (or on keys without it), a protected key wants UV for every credential.
+  const uvOptional = ctx.profile.ctap21 && !rk && ctx.makeCredUvNotRqd;
   const uv = await establishUserVerification(ctx, {
     pinUvAuthParam,
     protocol,

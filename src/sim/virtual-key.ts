@@ -31,6 +31,11 @@ export interface VirtualKeyOptions {
   /** Accept authenticatorReset only this long after power-up; default: any time. */
   readonly resetWindowSeconds?: number;
   readonly quirks?: { readonly toggleAlwaysUvIgnored?: boolean };
+  /**
+   * getInfo makeCredUvNotRqd (CTAP 2.1 keys only): true (the default) lets a protected key make
+   * non-discoverable credentials without UV; false asks for UV on every registration once protected.
+   */
+  readonly makeCredUvNotRqd?: boolean;
   /** What the key remembers (e.g. loaded from a --state file); default: factory-new. */
   readonly state?: PersistentState;
   /** Called after every change to the persistent state. */
@@ -163,6 +168,7 @@ export class VirtualKey {
         return sensor && state.fingerprints.length > 0;
       },
       quirks: { toggleAlwaysUvIgnored: this.options.quirks?.toggleAlwaysUvIgnored === true },
+      makeCredUvNotRqd: this.options.makeCredUvNotRqd !== false,
       resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
       io,
       now: () => Date.now(),

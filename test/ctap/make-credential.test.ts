@@ -89,6 +89,22 @@ describe('against the virtual key', () => {
     await device.close();
   });
 
+  it('a key with makeCredUvNotRqd off wants UV for every registration once protected (§6.1.2 step 8)', async () => {
+    const { device, ctap, info } = await open({ makeCredUvNotRqd: false });
+    expect(info.options.makeCredUvNotRqd).toBe(false);
+    // Unprotected, nothing is needed.
+    expect(await statusOf(makeCredential(ctap, { clientDataHash: hash, rp, user }))).toBe('ok');
+    await new ClientPin(ctap, info).setPin('1234');
+    expect(await statusOf(makeCredential(ctap, { clientDataHash: hash, rp, user }))).toBe('CTAP2_ERR_PUAT_REQUIRED');
+    const cp = new ClientPin(ctap, await ctap.getInfo());
+    const mc = await makeCredential(ctap, { clientDataHash: hash, rp, user, token: await rpToken(cp, 'pin-token', 'mc', rp.id, '1234') });
+    expect(mc.authData.flags).toMatchObject({ up: true, uv: true });
+    // Sign-in is not concerned.
+    const id = mc.authData.attestedCredentialData!.credentialId;
+    expect((await getAssertion(ctap, { rpId: rp.id, clientDataHash: hash, allowList: [{ id }] })).authData.flags).toMatchObject({ up: true, uv: false });
+    await device.close();
+  });
+
   it('verifies by built-in UV through getPinUvAuthTokenUsingUvWithPermissions (0x06)', async () => {
     const { device, ctap, info } = await open({ uv: true });
     expect(userVerificationMethod(info)).toBe('uv-token');
