@@ -135,6 +135,16 @@ export function buildProgram(): Command {
     .option('--yes', 'do not ask for confirmation')
     .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/fingerprints/delete.js')).runFingerprintsDelete(id, o, globals(cmd)));
   program
+    .command('uv-check')
+    .description('when and why this key asks for a PIN, per kind of site (registration, passkey, sign-in) and userVerification; --live checks it on the key')
+    .option('--live', 'check the prediction on the key: a few registrations and sign-ins for uv-check.invalid that leave nothing on it (asks for touches, and for the PIN only when needed)')
+    .option('--include-passkey', 'with --live on a key with a PIN: also create one test passkey and delete it again')
+    .action(async (o: { live?: boolean; includePasskey?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      if (isManyDevices(g)) throw new Fido2Error('usage', 'uv-check works on one key at a time; give one --device.');
+      return (await import('./commands/uv-check/uv-check.js')).runUvCheck(o, g);
+    });
+  program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:35962')

@@ -21,6 +21,7 @@ export type ErrorKind =
   | 'not-confirmed' // the key did not read back the state that was asked for
   | 'already-done' // the key is already in a state the command cannot start from (PIN already set)
   | 'partial' // several keys: some succeeded and some failed (or all failed in different ways)
+  | 'key-deviates' // uv-check --live: the key answered differently from CTAP 2.1
   | 'key-error'; // any other error status from the key
 
 export class Fido2Error extends Error {

@@ -21,6 +21,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   'presence-denied': 16,
   'wrong-key': 17,
   'replug-timeout': 18,
+  'key-deviates': 19,
   cancelled: 130,
 };
 

@@ -1,0 +1,140 @@
+/**
+ * Sends the planned probes to the key (the I/O of `uv-check --live`): each
+ * request once, RP ID `uv-check.invalid`, a fresh random clientDataHash and
+ * user id, touches announced and counted, the PIN read once and only when a
+ * probe needs it, every PIN preceded by the retries guard. A refusal is an
+ * observation; a wrong PIN, a missed touch or Ctrl-C ends the command.
+ */
+import { randomBytes } from 'node:crypto';
+import { ClientPin, type PinUvAuthToken } from '../../ctap/client-pin.js';
+import { CredentialManagement } from '../../ctap/credential-management.js';
+import { CtapError } from '../../ctap/errors.js';
+import type { AuthenticatorInfo } from '../../ctap/get-info.js';
+import { getAssertion } from '../../ctap/get-assertion.js';
+import { makeCredential } from '../../ctap/make-credential.js';
+import { PERM_CM } from '../../ctap/permissions.js';
+import { checkCurrentPin } from '../../ctap/pin-policy.js';
+import { permissionFor } from '../../ctap/user-verification.js';
+import { Fido2Error } from '../../errors.js';
+import { explainWithRetries, guardRetries } from '../authorize.js';
+import { explain } from '../explain.js';
+import { type GlobalOptions, pinProtocol } from '../global-options.js';
+import { notice } from '../output.js';
+import { type PinIo, readPin } from '../pin-input.js';
+import type { Session } from '../session.js';
+import type { ProbeResult } from './observe.js';
+import { PROBE_RP_ID, type Probe, type ProbeId, type ProbePlan } from './plan.js';
+
+/** Statuses that end the run: the person did not touch, cancelled, or the key gave up waiting. */
+const ABORTING = new Set([0x2d, 0x2f, 0x3a]);
+
+export interface PasskeyOutcome {
+  created: boolean;
+  deleted: boolean;
+  message: string;
+  credentialId?: string;
+}
+
+export interface ProbeRun {
+  results: Map<ProbeId, ProbeResult>;
+  passkey?: PasskeyOutcome;
+  touchesAsked: number;
+}
+
+const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+
+export async function runProbes(s: Session, info: AuthenticatorInfo, plan: ProbePlan, g: GlobalOptions, io: PinIo): Promise<ProbeRun> {
+  const results = new Map<ProbeId, ProbeResult>();
+  let touch = 0;
+  let pin: string | undefined;
+  let cp: ClientPin | undefined;
+  const clientPin = (): ClientPin => (cp ??= new ClientPin(s.ctap, info, { protocol: pinProtocol(g) }));
+  const announce = (sensor: boolean): void => notice(`${sensor ? 'Touch the fingerprint sensor of your key' : 'Touch your key'} (${++touch} of ${plan.touches})...`);
+
+  /** One token with `permission`: the PIN is read at the first need and guarded before every use. */
+  const token = async (verify: 'pin-token' | 'uv-token', permission: number, rpId: string | undefined): Promise<PinUvAuthToken> => {
+    if (verify === 'uv-token') {
+      announce(true);
+      try {
+        return await clientPin().getUvToken(permission, rpId);
+      } catch (e) {
+        throw explain(e);
+      }
+    }
+    if (info.forcePINChange === true) throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
+    pin ??= checkCurrentPin(await readPin('current', g, io));
+    await guardRetries(clientPin(), g, s.label);
+    try {
+      return await clientPin().getPinToken(pin, permission, rpId);
+    } catch (e) {
+      throw await explainWithRetries(e, clientPin(), info, s.label);
+    }
+  };
+
+  const send = async (p: Probe, credentialId: Uint8Array | undefined): Promise<{ result: ProbeResult; credentialId?: Uint8Array }> => {
+    const tok = p.verify === 'pin-token' || p.verify === 'uv-token' ? await token(p.verify, permissionFor(p.op), PROBE_RP_ID) : undefined;
+    if (p.touch && p.verify !== 'uv-token') announce(p.verify === 'uv-option' || p.expect === 'built-in-uv');
+    const asked = { pinAsked: p.verify === 'pin-token', uvAsked: p.verify === 'uv-token' || p.verify === 'uv-option' || p.expect === 'built-in-uv' };
+    // A key that wants a touch nobody announced is worth saying so: it deviates, and the person must act.
+    const opts = { onKeepalive: (st: 'processing' | 'upneeded') => st === 'upneeded' && !p.touch && notice('The key asks for a touch: touch it.') };
+    const clientDataHash = new Uint8Array(randomBytes(32));
+    const options = p.verify === 'uv-option' ? { uv: true } : undefined;
+    try {
+      if (p.op === 'mc') {
+        const r = await makeCredential(s.ctap, {
+          clientDataHash,
+          rp: { id: PROBE_RP_ID, name: 'fido2-manage uv-check' },
+          user: { id: new Uint8Array(randomBytes(16)), name: 'uv-check', displayName: 'fido2-manage uv-check' },
+          ...(p.rk ? { options: { rk: true, ...options } } : options ? { options } : {}),
+          ...(tok ? { token: tok } : {}),
+        }, opts);
+        const f = r.authData.flags;
+        return { result: { id: p.id, verify: p.verify, status: 'ok', up: f.up, uv: f.uv, ...asked }, credentialId: r.authData.attestedCredentialData!.credentialId };
+      }
+      if (credentialId === undefined) throw new Error('no credential to sign in with');
+      const r = await getAssertion(s.ctap, {
+        rpId: PROBE_RP_ID,
+        clientDataHash,
+        allowList: [{ id: credentialId }],
+        ...(p.up ? (options ? { options } : {}) : { options: { up: false } }),
+        ...(tok ? { token: tok } : {}),
+      }, opts);
+      return { result: { id: p.id, verify: p.verify, status: 'ok', up: r.authData.flags.up, uv: r.authData.flags.uv, ...asked } };
+    } catch (e) {
+      if (e instanceof CtapError && !ABORTING.has(e.status)) return { result: { id: p.id, verify: p.verify, status: e.statusName, ...asked } };
+      throw explain(e);
+    }
+  };
+
+  let credential: Uint8Array | undefined;
+  const passkeyIds: Uint8Array[] = [];
+  let passkey: PasskeyOutcome | undefined;
+  try {
+    for (const p of plan.probes) {
+      if (p.op === 'ga' && credential === undefined) continue; // nothing was registered to sign in with
+      const { result, credentialId } = await send(p, credential);
+      results.set(p.id, result);
+      if (credentialId !== undefined && p.rk) passkeyIds.push(credentialId);
+      else if (credentialId !== undefined) credential ??= credentialId;
+    }
+  } finally {
+    // The passkey (or one a deviating key made without UV) goes again, whatever happened after it was made.
+    if (passkeyIds.length > 0) passkey = await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined));
+  }
+  return { results, ...(passkey ? { passkey } : {}), touchesAsked: touch };
+}
+
+async function deletePasskeys(s: Session, info: AuthenticatorInfo, ids: Uint8Array[], cmToken: () => Promise<PinUvAuthToken>): Promise<PasskeyOutcome> {
+  const shown = ids.map(b64url).join(', ');
+  try {
+    const cm = new CredentialManagement(s.ctap, info, await cmToken());
+    for (const id of ids) await cm.delete(id);
+    const after = await cm.listAll(PROBE_RP_ID);
+    const left = after.rps.flatMap((r) => r.credentials).filter((c) => ids.some((id) => b64url(id) === b64url(c.credentialId)));
+    if (left.length > 0) throw new Fido2Error('not-confirmed', 'the key still lists it');
+    return { created: true, deleted: true, credentialId: shown, message: `The test passkey for ${PROBE_RP_ID} was deleted again through credential management (the key no longer lists it).` };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { created: true, deleted: false, credentialId: shown, message: `Deleting the test passkey for ${PROBE_RP_ID} failed (${why}); delete it with \`fido2-manage credentials delete ${shown} --yes\`.` };
+  }
+}
