@@ -45,23 +45,29 @@ const PASSKEY_SKIPPED: Readonly<Record<Exclude<PasskeyPlan, 'live'>, string>> = 
 };
 
 export function liveLines(p: Prediction, live: LiveReport): string[] {
-  const out: string[] = ['', `Checked live on the key (RP ID ${PROBE_RP_ID}, non-discoverable credentials, ${live.plan.touches} ${live.plan.touches === 1 ? 'touch' : 'touches'}):`];
-  const label = 'registration of a passkey / discouraged'.length + 2;
+  const rows: [string, string, string, boolean][] = [];
   for (const r of ROWS) {
     for (const c of COLUMNS) {
       const chk = live.checks[r][c];
       if (chk.observed.outcome === 'not-probed') continue;
-      out.push(`  ${pad(`${ROW_LABELS[r].replace(/ \(.*\)$/, '')} / ${c}`, label)}predicted ${pad(cellText(p.cells[r][c]), 26)}observed ${pad(observedText(chk.observed), 32)}${chk.matches ? 'as predicted' : 'DEVIATES'}`);
+      rows.push([`${ROW_LABELS[r].replace(/ \(.*\)$/, '')} / ${c}`, cellText(p.cells[r][c]), observedText(chk.observed), chk.matches]);
     }
   }
   const silent = live.results.get('ga-silent');
   if (silent) {
     const seen = silent.status === 'ok' ? `answered, UP ${silent.up ? 1 : 0} UV ${silent.uv ? 1 : 0}` : `refused (${silent.status})`;
-    out.push(`  ${pad('silent sign-in (up=false)', label)}predicted ${pad('answered, UP 0 UV 0', 26)}observed ${pad(seen, 32)}${live.silent.matches ? 'as predicted' : 'DEVIATES'}`);
+    rows.push(['silent sign-in (up=false)', 'answered, UP 0 UV 0', seen, live.silent.matches]);
   }
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => (x[i] as string).length)) + 2);
+  const out: string[] = ['', `Checked live on the key (RP ID ${PROBE_RP_ID}, ${live.plan.touches} ${live.plan.touches === 1 ? 'touch' : 'touches'}), predicted and observed:`];
+  for (const [what, predicted, observed, ok] of rows) out.push(`  ${pad(what, w[0]!)}${pad(predicted, w[1]!)}${pad(observed, w[2]!)}${ok ? 'as predicted' : 'DEVIATES'}`);
   if (live.plan.passkey !== 'live') out.push(PASSKEY_SKIPPED[live.plan.passkey]);
   if (live.passkey) out.push(live.passkey.message);
-  out.push(live.deviations.length === 0 ? 'The key answered as CTAP 2.1 says in every cell tried.' : `The key deviates from CTAP 2.1: ${live.deviations.join('; ')}.`);
+  out.push(
+    live.deviations.length === 0
+      ? 'The key answered as CTAP 2.1 says in every cell tried; only non-discoverable credentials were made, which leave nothing on the key.'
+      : `The key deviates from CTAP 2.1: ${live.deviations.join('; ')}.`,
+  );
   return out;
 }
 

@@ -61,7 +61,6 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
         throw explain(e);
       }
     }
-    if (info.forcePINChange === true) throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
     pin ??= checkCurrentPin(await readPin('current', g, io));
     await guardRetries(clientPin(), g, s.label);
     try {
@@ -106,6 +105,11 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
     }
   };
 
+  // Read before the first touch, so a missing or impossible PIN stops the run before anything is asked of the person.
+  if (plan.needsPin) {
+    if (info.forcePINChange === true) throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
+    pin = checkCurrentPin(await readPin('current', g, io));
+  }
   let credential: Uint8Array | undefined;
   const passkeyIds: Uint8Array[] = [];
   let passkey: PasskeyOutcome | undefined;
