@@ -113,6 +113,30 @@ describe('uv-check --live observes what was predicted', () => {
     expect(stderr).toContain('(5 of 5)');
   });
 
+  it('always-UV on a key without PIN: every request needs a PIN set first, nothing is signed in', async () => {
+    k = await startKey();
+    expect((await runCli(['uvs', '--device', k.device])).code).toBe(0);
+    const { code, json, stderr } = await live([]);
+    expect(code, stderr).toBe(0);
+    expect(json.matrix.register.discouraged).toMatchObject({ matches: true, predicted: { outcome: 'set-pin' }, observed: { outcome: 'set-pin', probes: ['mc-plain'] } });
+    expect(json.matrix['sign-in'].discouraged.observed.outcome).toBe('not-probed');
+    expect(json.live.probes).toEqual([expect.objectContaining({ id: 'mc-plain', status: 'CTAP2_ERR_PUAT_REQUIRED' })]);
+    expect(json.live.touches).toBe(0);
+    expect(k.key.snapshot().credentials).toHaveLength(0);
+  });
+
+  it('on a U2F-only key: the prediction, and nothing is tried live', async () => {
+    k = await startKey({ profile: 'u2f-only' });
+    const { code, json } = await live([]);
+    expect(code).toBe(0);
+    expect(json.facts).toMatchObject({ ctap: 'u2f-only', versions: [] });
+    expect(json.matrix.passkey.discouraged.predicted).toMatchObject({ outcome: 'fails', why: 'u2f-only' });
+    expect(json.matrix.register.discouraged.observed.outcome).toBe('not-probed');
+    expect(json.live.passkey).toEqual({ tried: false, reason: 'u2f-only' });
+    expect(json.notes.map((n: Json) => n.id)).toEqual(['u2f-only']);
+    expect(k.ctapCommands).toEqual([]);
+  });
+
   it('refuses --include-passkey without --live before touching the key', async () => {
     k = await startKey();
     const r = await runCli(['uv-check', '--device', k.device, '--include-passkey']);
