@@ -80,6 +80,8 @@ export function observeCell(p: Prediction, results: ReadonlyMap<ProbeId, ProbeRe
 
 const WHAT: Readonly<Record<Row, string>> = { register: 'a registration', passkey: 'a new passkey', 'sign-in': 'a sign-in' };
 
+const ASKED: Readonly<Record<Ask, string>> = { touch: 'a touch', pin: 'the PIN', fingerprint: 'a fingerprint', 'set-pin': 'a PIN', fails: 'nothing' };
+
 const BECAUSE: Readonly<Record<string, string>> = {
   'always-uv': 'although always-UV is on',
   'passkey-on-protected-key': 'although it is protected by a PIN or fingerprint',
@@ -93,7 +95,7 @@ export function describeDeviation(row: Row, column: Column, predicted: Cell, o: 
   const what = WHAT[row];
   if (o.outcome === 'touch' && predicted.ask !== 'touch') return `this key lets ${what} through without PIN or fingerprint ${BECAUSE[predicted.why] ?? ''}`.trim();
   if (o.outcome === 'fails' && predicted.ask !== 'fails') return `this key refuses ${what} (${o.status ?? 'no answer'}) that CTAP 2.1 accepts (${column})`;
-  if (predicted.ask === 'touch' && o.outcome !== 'touch') return `this key asks for ${o.outcome === 'set-pin' ? 'a PIN' : o.outcome} on ${what} that CTAP 2.1 lets through with a touch (${column})`;
+  if (predicted.ask === 'touch' && o.outcome !== 'touch') return `this key asks for ${ASKED[o.outcome]} on ${what} that CTAP 2.1 lets through with a touch (${column})`;
   if (o.uvFlag !== predicted.uvFlag) return `this key sends UV ${o.uvFlag ? 1 : 0} on ${what} where CTAP 2.1 gives UV ${predicted.uvFlag ? 1 : 0} (${column})`;
   if (o.upFlag === false) return `this key answers ${what} without the UP flag although it was touched (${column})`;
   return undefined;
