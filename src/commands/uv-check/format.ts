@@ -59,8 +59,9 @@ export function liveLines(p: Prediction, live: LiveReport): string[] {
     rows.push(['silent sign-in (up=false)', 'answered, UP 0 UV 0', seen, live.silent.matches]);
   }
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => (x[i] as string).length)) + 2);
-  const out: string[] = ['', `Checked live on the key (RP ID ${PROBE_RP_ID}, ${live.plan.touches} ${live.plan.touches === 1 ? 'touch' : 'touches'}), predicted and observed:`];
-  for (const [what, predicted, observed, ok] of rows) out.push(`  ${pad(what, w[0]!)}${pad(predicted, w[1]!)}${pad(observed, w[2]!)}${ok ? 'as predicted' : 'DEVIATES'}`);
+  rows.unshift(['', 'predicted', 'observed', true]);
+  const out: string[] = ['', `Checked live on the key (RP ID ${PROBE_RP_ID}, ${live.plan.touches} ${live.plan.touches === 1 ? 'touch' : 'touches'}):`];
+  rows.forEach(([what, predicted, observed, ok], i) => out.push(`  ${pad(what, w[0]!)}${pad(predicted, w[1]!)}${pad(observed, w[2]!)}${i === 0 ? '' : ok ? 'as predicted' : 'DEVIATES'}`.trimEnd()));
   if (live.plan.passkey !== 'live') out.push(PASSKEY_SKIPPED[live.plan.passkey]);
   if (live.passkey) out.push(live.passkey.message);
   out.push(
