@@ -80,6 +80,7 @@ export type Note =
   | 'always-uv'
   | 'always-uv-windows'
   | 'no-pin'
+  | 'no-pin-always-uv'
   | 'no-pin-support'
   | 'make-cred-uv-not-rqd-off'
   | 'passkey-on-protected-key'
@@ -156,7 +157,7 @@ export function predictNotes(f: UvFacts): Note[] {
   const notes: Note[] = [];
   if (f.alwaysUv) notes.push('always-uv', 'always-uv-windows');
   if (f.ctap !== 'fido-2.1') notes.push('pre-2.1');
-  if (f.clientPin === 'unset' && f.builtInUv !== 'enrolled') notes.push('no-pin');
+  if (f.clientPin === 'unset' && f.builtInUv !== 'enrolled') notes.push(f.alwaysUv ? 'no-pin-always-uv' : 'no-pin');
   if (f.clientPin === 'absent' && f.builtInUv !== 'enrolled') notes.push('no-pin-support');
   if (f.ctap === 'fido-2.1' && !f.alwaysUv && !f.makeCredUvNotRqd) notes.push('make-cred-uv-not-rqd-off');
   if (isProtected(f)) notes.push('passkey-on-protected-key');
@@ -179,6 +180,7 @@ export const NOTE_TEXT: Readonly<Record<Note, string>> = {
   'always-uv-windows':
     'Older Windows builds, given a discouraged request and an always-UV key, switch between "touch your key" and "enter PIN" and never finish. Known to fail: Windows 10 22H2, Windows 11 21H2, and Windows 11 22H2 Home and Pro. Known to work: Windows 11 22H2 Enterprise and 23H2. Update Windows to a current build.',
   'no-pin': 'No PIN is set, so preferred asks nothing and required makes the browser ask for a new PIN first.',
+  'no-pin-always-uv': 'No PIN is set and always-UV is on, so every registration and sign-in makes the browser ask for a new PIN first.',
   'no-pin-support': 'This key has no PIN support and no fingerprint enrolled, so it cannot verify users: sites that require it fail.',
   'make-cred-uv-not-rqd-off': 'makeCredUvNotRqd is off, so once the key has a PIN or fingerprint, registration asks for it even when the site says discouraged.',
   'passkey-on-protected-key': 'A passkey on a key with a PIN or fingerprint always asks for it, whatever the site says (CTAP 2.1 §6.1.2 steps 7 and 8).',
@@ -188,6 +190,31 @@ export const NOTE_TEXT: Readonly<Record<Note, string>> = {
     'This is a CTAP 2.0 (or 2.1-PRE) key: it has no always-UV and no makeCredUvNotRqd, so once it has a PIN every registration asks for it, even when the site says discouraged (some browsers register such keys through U2F instead to avoid the PIN).',
   'u2f-only': 'This key speaks only U2F (CTAP1): it cannot verify users or store passkeys, so sites that require either fail; the rest is a touch.',
 };
+
+const WHY_TEXT: Readonly<Record<Why, string>> = {
+  'not-asked': 'neither the site nor the key asks for user verification',
+  'site-asks': 'the site asks for user verification',
+  'always-uv': 'always-UV is on',
+  'passkey-on-protected-key': 'a passkey on a key with a PIN or fingerprint needs it',
+  'make-cred-uv-not-rqd-off': 'makeCredUvNotRqd is off (or absent, as on CTAP 2.0 and 2.1-PRE keys)',
+  'cannot-verify': 'this key cannot verify users: it has no PIN support and no fingerprint enrolled',
+  'u2f-only': 'this key speaks only U2F',
+};
+
+/** A cell in one sentence: what happens and why. */
+export function cellReason(c: Cell, row: Row): string {
+  switch (c.ask) {
+    case 'touch':
+      return `touch only: ${WHY_TEXT[c.why]}`;
+    case 'set-pin':
+      return `the key has no PIN: a browser asks to set one first, because ${WHY_TEXT[c.why]}`;
+    case 'fails':
+      if (c.why === 'u2f-only') return row === 'passkey' ? 'fails: this key speaks only U2F and cannot store passkeys' : 'fails: this key speaks only U2F and cannot verify users';
+      return `fails: ${WHY_TEXT[c.why]}`;
+    default:
+      return `${c.ask === 'pin' ? 'the PIN' : c.pinFallback ? 'the fingerprint, or the PIN as fallback' : 'the fingerprint'}, because ${WHY_TEXT[c.why]}`;
+  }
+}
 
 /** A cell in a few words, for the table. */
 export function cellText(c: Cell): string {

@@ -137,10 +137,13 @@ describe('uv-check --live observes what was predicted', () => {
     expect(k.ctapCommands).toEqual([]);
   });
 
-  it('refuses --include-passkey without --live before touching the key', async () => {
+  it('refuses --include-passkey without --live, and several keys, before touching the key', async () => {
     k = await startKey();
     const r = await runCli(['uv-check', '--device', k.device, '--include-passkey']);
     expect(r.code).toBe(2);
+    const many = await runCli(['uv-check', '--device', `${k.device},sim`, '--live', '--json']);
+    expect(many.code).toBe(2);
+    expect(JSON.parse(many.stdout)).toMatchObject({ ok: false, error: { kind: 'usage', exitCode: 2 } });
     expect(k.ctapCommands).toEqual([]);
   });
 

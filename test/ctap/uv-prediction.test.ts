@@ -5,7 +5,7 @@
  * asks to set a PIN first (UV 1 after), X the request fails.
  */
 import { describe, expect, it } from 'vitest';
-import { cellText, COLUMNS, factsFromInfo, predict, ROWS, type Cell, type UvFacts } from '../../src/ctap/uv-prediction.js';
+import { cellReason, cellText, COLUMNS, factsFromInfo, predict, ROWS, type Cell, type UvFacts } from '../../src/ctap/uv-prediction.js';
 import type { AuthenticatorInfo } from '../../src/ctap/get-info.js';
 
 const code = (c: Cell): string => ({ touch: 'T', pin: 'P', fingerprint: 'F', 'set-pin': 'S', fails: 'X' })[c.ask] + (c.uvFlag === null ? '' : c.uvFlag ? '1' : '0');
@@ -28,7 +28,7 @@ const TABLE: [string, UvFacts, string, string, string, string[]][] = [
   ['2.1, PIN, makeCredUvNotRqd off', f({ clientPin: 'set', makeCredUvNotRqd: false }), 'P1 P1 P1', 'P1 P1 P1', 'T0 P1 P1', ['make-cred-uv-not-rqd-off', 'passkey-on-protected-key']],
   ['2.1, no PIN, makeCredUvNotRqd off', f({ makeCredUvNotRqd: false }), 'T0 T0 S1', 'T0 T0 S1', 'T0 T0 S1', ['no-pin', 'make-cred-uv-not-rqd-off']],
   // §6.1.2 step 6.2: always-UV on a key without a PIN is refused with PUAT_REQUIRED; the browser sets a PIN first.
-  ['2.1, always-UV without PIN', f({ alwaysUv: true, makeCredUvNotRqd: false }), 'S1 S1 S1', 'S1 S1 S1', 'S1 S1 S1', ['always-uv', 'always-uv-windows', 'no-pin']],
+  ['2.1, always-UV without PIN', f({ alwaysUv: true, makeCredUvNotRqd: false }), 'S1 S1 S1', 'S1 S1 S1', 'S1 S1 S1', ['always-uv', 'always-uv-windows', 'no-pin-always-uv']],
   ['2.1, sensor without a finger, no PIN', f({ builtInUv: 'not-enrolled' }), 'T0 T0 S1', 'T0 T0 S1', 'T0 T0 S1', ['no-pin', 'fingerprint-not-enrolled']],
   // CTAP 2.0 §5.1 step 6 / 2.1 §6.1.2 step 8 (no makeCredUvNotRqd): registration needs the PIN once set.
   ['2.1-PRE, PIN', f({ ctap: 'fido-2.1-pre', clientPin: 'set', makeCredUvNotRqd: false, pinUvAuthToken: false }), 'P1 P1 P1', 'P1 P1 P1', 'T0 P1 P1', ['pre-2.1', 'passkey-on-protected-key']],
@@ -64,6 +64,17 @@ describe('uv prediction (WebAuthn L2 §5.8.6 userVerification, CTAP 2.1 §6.1.2 
     expect(cellText(predict(f({ builtInUv: 'enrolled' })).cells['sign-in'].required)).toBe('fingerprint, UV 1');
     expect(cellText(predict(f({})).cells['sign-in'].required)).toBe('set a PIN first, UV 1');
     expect(cellText(predict(f({ ctap: 'u2f-only', clientPin: 'absent' })).cells.passkey.discouraged)).toBe('fails: U2F only');
+  });
+
+  it.each([
+    [f({}), 'register', 'required', 'the key has no PIN: a browser asks to set one first, because the site asks for user verification'],
+    [f({ clientPin: 'absent' }), 'sign-in', 'required', 'fails: this key cannot verify users: it has no PIN support and no fingerprint enrolled'],
+    [f({ ctap: 'u2f-only', clientPin: 'absent' }), 'passkey', 'preferred', 'fails: this key speaks only U2F and cannot store passkeys'],
+    [f({ clientPin: 'set', alwaysUv: true }), 'sign-in', 'discouraged', 'the PIN, because always-UV is on'],
+    [f({ clientPin: 'set', builtInUv: 'enrolled' }), 'passkey', 'discouraged', 'the fingerprint, or the PIN as fallback, because a passkey on a key with a PIN or fingerprint needs it'],
+    [f({ clientPin: 'set' }), 'register', 'discouraged', 'touch only: neither the site nor the key asks for user verification'],
+  ] as const)('words each cell: %o %s/%s', (facts, row, column, text) => {
+    expect(cellReason(predict(facts).cells[row][column], row)).toBe(text);
   });
 
   const info = (versions: string[], options: Record<string, boolean>): AuthenticatorInfo =>

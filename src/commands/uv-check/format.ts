@@ -1,5 +1,5 @@
 /** What `uv-check` prints: the table, the notes, the live comparison, and the same as JSON. */
-import { COLUMNS, NOTE_TEXT, ROWS, ROW_LABELS, cellText, type Prediction, type UvFacts } from '../../ctap/uv-prediction.js';
+import { COLUMNS, NOTE_TEXT, ROWS, ROW_LABELS, cellReason, cellText, type Prediction, type UvFacts } from '../../ctap/uv-prediction.js';
 import type { Checks } from './observe.js';
 import { observedText } from './observe.js';
 import type { PasskeyOutcome } from './probe.js';
@@ -86,7 +86,7 @@ export function toJson(device: string, versions: readonly string[], p: Predictio
       Object.fromEntries(
         COLUMNS.map((c) => {
           const cell = p.cells[r][c];
-          const predicted = { outcome: cell.ask, text: cellText(cell), uv: cell.uvFlag, pinFallback: cell.pinFallback, why: cell.why };
+          const predicted = { outcome: cell.ask, text: cellText(cell), reason: cellReason(cell, r), uv: cell.uvFlag, pinFallback: cell.pinFallback, why: cell.why };
           const chk = live?.checks[r][c];
           if (!chk) return [c, { predicted }];
           const o = chk.observed;

@@ -75,7 +75,14 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
     if (p.touch && p.verify !== 'uv-token') announce(p.verify === 'uv-option' || p.expect === 'built-in-uv');
     const asked = { pinAsked: p.verify === 'pin-token', uvAsked: p.verify === 'uv-token' || p.verify === 'uv-option' || p.expect === 'built-in-uv' };
     // A key that wants a touch nobody announced is worth saying so: it deviates, and the person must act.
-    const opts = { onKeepalive: (st: 'processing' | 'upneeded') => st === 'upneeded' && !p.touch && notice('The key asks for a touch: touch it.') };
+    let told = p.touch;
+    const opts = {
+      onKeepalive: (st: 'processing' | 'upneeded') => {
+        if (st !== 'upneeded' || told) return;
+        told = true;
+        notice('The key asks for a touch nobody expected: touch it.');
+      },
+    };
     const clientDataHash = new Uint8Array(randomBytes(32));
     const options = p.verify === 'uv-option' ? { uv: true } : undefined;
     try {
@@ -121,10 +128,12 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
       if (credentialId !== undefined && p.rk) passkeyIds.push(credentialId);
       else if (credentialId !== undefined) credential ??= credentialId;
     }
-  } finally {
+  } catch (e) {
     // The passkey (or one a deviating key made without UV) goes again, whatever happened after it was made.
-    if (passkeyIds.length > 0) passkey = await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined));
+    if (passkeyIds.length > 0) notice((await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined))).message);
+    throw e;
   }
+  if (passkeyIds.length > 0) passkey = await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined));
   return { results, ...(passkey ? { passkey } : {}), touchesAsked: touch };
 }
 
