@@ -111,6 +111,34 @@ describe('uv-check --live observes what was predicted', () => {
     expect(json.live.passkey.message).toMatch(/deleted again through credential management/);
     expect(k.key.snapshot().credentials).toHaveLength(0);
     expect(stderr).toContain('(5 of 5)');
+    // Read back through credential management too.
+    const list = await runCli(['credentials', 'list', '--summary', '--json', '--device', k.device], { env: PIN });
+    expect(JSON.parse(list.stdout)).toMatchObject({ ok: true, stored: 0 });
+  });
+
+  it('says so when the test passkey cannot be deleted, names it, and exits 11', async () => {
+    k = await startKey({ profile: 'fido-2.1-pre' });
+    expect((await runCli(['set-pin', '--device', k.device], { env: PIN })).code).toBe(0);
+    // The scripted fault: the key never receives a deleteCredential (0x06), but an unknown subcommand instead.
+    const connect = k.key.connect.bind(k.key);
+    k.key.connect = (onReport) => {
+      const link = connect(onReport);
+      return {
+        write(report: Uint8Array) {
+          const r = Uint8Array.from(report);
+          if (r[4] === 0x90 && (r[7] === 0x0a || r[7] === 0x41) && r[9] === 0x01 && r[10] === 0x06) r[10] = 0x17;
+          link.write(r);
+        },
+        close: () => link.close(),
+      };
+    };
+    const { code, json } = await live(['--include-passkey'], PIN);
+    expect(code).toBe(11);
+    expect(json).toMatchObject({ ok: false, error: { kind: 'not-confirmed', exitCode: 11 }, live: { passkey: { created: true, deleted: false } } });
+    const id = json.live.passkey.credentialId as string;
+    expect(json.live.passkey.message).toContain(`Deleting the test passkey for uv-check.invalid failed`);
+    expect(json.live.passkey.message).toContain(`fido2-manage credentials delete ${id} --yes`);
+    expect(k.key.snapshot().credentials.map((c) => Buffer.from(c.id).toString('base64url'))).toEqual([id]);
   });
 
   it('always-UV on a key without PIN: every request needs a PIN set first, nothing is signed in', async () => {
