@@ -25,7 +25,8 @@ export function isProtected(info: AuthenticatorInfo): boolean {
 /**
  * One pinUvAuthToken with exactly the permissions asked, by PIN or (with --uv)
  * by built-in UV. A wrong PIN is never retried: the retries left are read back
- * (getPINRetries needs no PIN) and reported.
+ * (getPINRetries needs no PIN) and reported. `opts.rpId` scopes an mc/ga token
+ * to one RP ID (CTAP 2.1 §6.5.5.7, permissions RP ID).
  */
 export async function obtainToken(
   s: Session,
@@ -34,6 +35,7 @@ export async function obtainToken(
   io: PinIo,
   permissions: number,
   cp: ClientPin = clientPinFor(s, info, g),
+  opts: { rpId?: string } = {},
 ): Promise<PinUvAuthToken> {
   if (g.uv) {
     if (info.options.uv !== true) {
@@ -45,7 +47,7 @@ export async function obtainToken(
     }
     notice('Verify with your fingerprint on the key...');
     try {
-      return await cp.getUvToken(permissions);
+      return await cp.getUvToken(permissions, opts.rpId);
     } catch (e) {
       throw explain(e);
     }
@@ -60,7 +62,7 @@ export async function obtainToken(
   const pin = checkCurrentPin(await readPin('current', g, io));
   await guardRetries(cp, g, s.label);
   try {
-    return await cp.getPinToken(pin, permissions);
+    return await cp.getPinToken(pin, permissions, opts.rpId);
   } catch (e) {
     throw await explainWithRetries(e, cp, info, s.label);
   }
