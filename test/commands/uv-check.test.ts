@@ -36,6 +36,7 @@ const STATES: State[] = [
   { name: 'PIN + always-UV', key: {}, setup: [['set-pin'], ['uvs']], pin: true, only21: true, register: 'pin', signIn: 'pin' },
   { name: 'built-in UV', key: { uv: true, fingers: 1 }, setup: [], pin: false, register: 'touch', signIn: 'touch' },
   { name: 'built-in UV + always-UV', key: { uv: true, fingers: 2 }, setup: [['uvs', '--uv']], pin: false, only21: true, register: 'fingerprint', signIn: 'fingerprint' },
+  { name: 'PIN + built-in UV (the finger first)', key: { uv: true }, setup: [['set-pin']], pin: true, register: 'touch', signIn: 'touch' },
   { name: 'makeCredUvNotRqd off', key: { makeCredUvNotRqd: false }, setup: [['set-pin']], pin: true, register: 'pin', signIn: 'touch' },
 ];
 const PROFILES = ['fido-2.1', 'fido-2.1-pre', 'fido-2.0'] as const;
@@ -45,8 +46,8 @@ const CASES = PROFILES.flatMap((profile) => STATES.filter((s) => profile === 'fi
 /** Before 2.1 there is no makeCredUvNotRqd: a protected key wants UV on every registration (CTAP 2.0 §5.1 step 6). */
 function expectedRegister(profile: string, s: State): string {
   if (profile === 'fido-2.1') return s.register;
-  if (s.pin) return 'pin';
-  return s.key.uv ? 'fingerprint' : 'touch';
+  if (s.key.uv) return 'fingerprint';
+  return s.pin ? 'pin' : 'touch';
 }
 
 async function live(args: string[], env?: Record<string, string>): Promise<{ code: number; json: Json; stderr: string }> {
