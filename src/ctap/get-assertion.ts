@@ -124,3 +124,11 @@ export function parseGetAssertionReply(reply: CborMap | undefined): GetAssertion
 export async function getAssertion(ctap: Ctap2, req: GetAssertionRequest, opts?: CborRequestOptions): Promise<GetAssertionResult> {
   return parseGetAssertionReply(await ctap.send(Command.getAssertion, buildGetAssertionParams(req), opts));
 }
+
+/**
+ * authenticatorGetNextAssertion (0x08, §6.3): the next of `numberOfCredentials`
+ * discoverable credentials after a getAssertion without allowList.
+ */
+export async function getNextAssertion(ctap: Ctap2, opts?: CborRequestOptions): Promise<GetAssertionResult> {
+  return parseGetAssertionReply(await ctap.send(Command.getNextAssertion, undefined, opts));
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClientPin } from '../../src/ctap/client-pin.js';
 import { Ctap2 } from '../../src/ctap/ctap2.js';
 import { decodeCborMap, encodeCbor } from '../../src/ctap/cbor.js';
-import { buildGetAssertionParams, getAssertion } from '../../src/ctap/get-assertion.js';
+import { buildGetAssertionParams, getAssertion, getNextAssertion } from '../../src/ctap/get-assertion.js';
 import { buildMakeCredentialParams, makeCredential } from '../../src/ctap/make-credential.js';
 import { rpToken, userVerificationMethod } from '../../src/ctap/user-verification.js';
 import { CtapError } from '../../src/ctap/errors.js';
@@ -102,6 +102,24 @@ describe('against the virtual key', () => {
     // Sign-in is not concerned.
     const id = mc.authData.attestedCredentialData!.credentialId;
     expect((await getAssertion(ctap, { rpId: rp.id, clientDataHash: hash, allowList: [{ id }] })).authData.flags).toMatchObject({ up: true, uv: false });
+    await device.close();
+  });
+
+  it('finds passkeys without an allowList, one after the other (§6.2, §6.3)', async () => {
+    const { device, ctap } = await open();
+    await new ClientPin(ctap, await ctap.getInfo()).setPin('1234');
+    const info = await ctap.getInfo();
+    const cp = new ClientPin(ctap, info);
+    for (const id of [Uint8Array.of(1), Uint8Array.of(2)]) {
+      const mc = await makeCredential(ctap, { clientDataHash: hash, rp, user: { id, name: `u${id[0]}` }, options: { rk: true }, token: await rpToken(cp, 'pin-token', 'mc', rp.id, '1234') });
+      expect(mc.authData.flags).toMatchObject({ up: true, uv: true, at: true });
+    }
+    const first = await getAssertion(ctap, { rpId: rp.id, clientDataHash: hash, token: await rpToken(cp, 'pin-token', 'ga', rp.id, '1234') });
+    expect(first.numberOfCredentials).toBe(2);
+    const next = await getNextAssertion(ctap);
+    expect([first.user?.id[0], next.user?.id[0]].sort()).toEqual([1, 2]);
+    expect(hex(next.credential!.id)).not.toBe(hex(first.credential!.id));
+    expect(await statusOf(getNextAssertion(ctap))).toBe('CTAP2_ERR_NOT_ALLOWED');
     await device.close();
   });
 
