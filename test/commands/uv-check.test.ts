@@ -36,6 +36,7 @@ const STATES: State[] = [
   { name: 'PIN + always-UV', key: {}, setup: [['set-pin'], ['uvs']], pin: true, only21: true, register: 'pin', signIn: 'pin' },
   { name: 'built-in UV', key: { uv: true, fingers: 1 }, setup: [], pin: false, register: 'touch', signIn: 'touch' },
   { name: 'built-in UV + always-UV', key: { uv: true, fingers: 2 }, setup: [['uvs', '--uv']], pin: false, only21: true, register: 'fingerprint', signIn: 'fingerprint' },
+  { name: 'sensor without a finger', key: { uv: true, fingers: 0 }, setup: [], pin: false, register: 'touch', signIn: 'touch' },
   { name: 'PIN + built-in UV (the finger first)', key: { uv: true }, setup: [['set-pin']], pin: true, register: 'touch', signIn: 'touch' },
   { name: 'makeCredUvNotRqd off', key: { makeCredUvNotRqd: false }, setup: [['set-pin']], pin: true, register: 'pin', signIn: 'touch' },
 ];
@@ -46,7 +47,7 @@ const CASES = PROFILES.flatMap((profile) => STATES.filter((s) => profile === 'fi
 /** Before 2.1 there is no makeCredUvNotRqd: a protected key wants UV on every registration (CTAP 2.0 §5.1 step 6). */
 function expectedRegister(profile: string, s: State): string {
   if (profile === 'fido-2.1') return s.register;
-  if (s.key.uv) return 'fingerprint';
+  if (s.key.uv && s.key.fingers !== 0) return 'fingerprint';
   return s.pin ? 'pin' : 'touch';
 }
 
