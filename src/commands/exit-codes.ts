@@ -21,6 +21,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   'presence-denied': 16,
   'wrong-key': 17,
   'replug-timeout': 18,
+  'storage-full': 20,
+  'not-found': 21,
   cancelled: 130,
 };
 

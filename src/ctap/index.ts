@@ -12,3 +12,4 @@ export * from './permissions.js';
 export * from './bytes.js';
 export * from './credential-management.js';
 export * from './bio-enrollment.js';
+export * from './large-blobs.js';
