@@ -23,7 +23,7 @@ export function hiddenPrompt(question: string, input: NodeJS.ReadStream = proces
     const onData = (chunk: string): void => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new Fido2Error('cancelled', 'Cancelled.'));
+        if (ch === '\u0003') return finish(new Fido2Error('cancelled', 'Cancelled; nothing was changed.'));
         if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
         else if (ch >= ' ') value += ch;
       }
