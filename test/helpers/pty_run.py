@@ -3,7 +3,8 @@
 Usage: pty_run.py WAIT_FOR SEND [--then WAIT_FOR SEND ...] -- COMMAND...
 Waits until the output contains WAIT_FOR, writes SEND (Python escapes such as
 \\x03 for Ctrl-C are decoded), and so on; then reads to the end and prints one
-JSON line: {"exitCode": N, "output": "..."}. Gives up after 20 s per step.
+JSON line: {"exitCode": N, "output": "..."}. Gives up after 20 s per step,
+and kills a child still running 5 s after its output ends.
 """
 import json, os, pty, select, sys, time
 
@@ -46,7 +47,15 @@ def main():
     deadline = time.time() + 20
     while read_some(deadline) not in (None,) and time.time() < deadline:
         pass
-    _, status = os.waitpid(pid, 0)
+    # A child that never ends is killed, so a hung prompt fails the test instead of hanging it.
+    for _ in range(50):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     print(json.dumps({"exitCode": code, "output": out.decode('utf-8', 'replace')}))
 
