@@ -1,5 +1,5 @@
 import { Fido2Error } from '../../errors.js';
-import { confirmOnTerminal } from '../credentials/confirm.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
