@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { inventoryLines, inventoryToJson, orphanedRows, rowsOf, takeInventory } from '../../src/commands/large-blobs/inventory.js';
 import { keepAllBut } from '../../src/commands/large-blobs/support.js';
@@ -78,6 +79,12 @@ describe('takeInventory: whose is each entry', () => {
     expect(lines[3]).toMatch(/^2\. +orphaned: /);
     expect(lines[5]).toMatch(/^4\. +3 bytes for bob at b\.example, passkey AAAAAAAAB /);
     expect(lines.at(-1)).toBe('1 orphaned entry: their passkeys are gone.');
+  });
+
+  it('an element CTAP never writes (a float) is reported, not rewritten', () => {
+    const array = Buffer.from('81f93e00', 'hex');
+    const serialized = Buffer.concat([array, createHash('sha256').update(array).digest().subarray(0, 16)]);
+    expect(() => takeInventory(parseSerializedLargeBlobArray(new Uint8Array(serialized)), [], 1024)).toThrow(expect.objectContaining({ kind: 'key-error', reason: 'large-blob-element' }));
   });
 
   it('an empty array and a damaged one', () => {

@@ -8,6 +8,7 @@
  * belongs to no passkey on this key: it is orphaned (its passkey was deleted).
  */
 import { encodeCbor, type CborValue } from '../../ctap/cbor.js';
+import { Fido2Error } from '../../errors.js';
 import { findLargeBlobOwner, type ArrayDamage, type LargeBlobArray, type LargeBlobEntry } from '../../ctap/large-blobs.js';
 import { b64url, type Located, uniquePrefixes } from '../credentials/credentials-support.js';
 
@@ -42,11 +43,24 @@ export interface Inventory {
   damage?: ArrayDamage;
 }
 
+/**
+ * The bytes an element takes when written back. The client reads leniently, so
+ * an element could hold what CTAP never writes (a float); such an array is
+ * reported rather than rewritten differently.
+ */
+function encodedLength(raw: CborValue, index: number): number {
+  try {
+    return encodeCbor(raw).length;
+  } catch (e) {
+    throw new Fido2Error('key-error', `Element ${index + 1} of the key's large-blob array holds a value CTAP never writes (${e instanceof Error ? e.message : String(e)}); this tool leaves such an array alone.`, { cause: e, reason: 'large-blob-element' });
+  }
+}
+
 export function takeInventory(array: LargeBlobArray, passkeys: readonly Located[], limit: number): Inventory {
   const withKeys = passkeys.filter((p) => p.credential.largeBlobKey !== undefined);
   const keys = withKeys.map((p) => p.credential.largeBlobKey!);
   const rows = array.items.map((item, index): BlobRow => {
-    const base = { index, storedBytes: encodeCbor(item.raw).length, raw: item.raw };
+    const base = { index, storedBytes: encodedLength(item.raw, index), raw: item.raw };
     if (item.entry === undefined) return { ...base, status: 'other' };
     const owner = findLargeBlobOwner(item.entry, keys);
     return owner < 0 ? { ...base, status: 'orphaned', entry: item.entry } : { ...base, status: 'owned', entry: item.entry, owner: withKeys[owner]! };
