@@ -11,9 +11,7 @@ const PIN = '48213579';
 
 /** The CLI on a pseudo-terminal: waits for `prompt`, types Ctrl-C. */
 async function ctrlCAt(prompt: string, args: string[]): Promise<{ exitCode: number; output: string }> {
-  const env = { ...process.env, FIDO2_PIN: '', FIDO2_NEW_PIN: '' };
-  delete env.FIDO2_PIN;
-  delete env.FIDO2_NEW_PIN;
+  const { FIDO2_PIN: _pin, FIDO2_NEW_PIN: _newPin, ...env } = process.env;
   const { stdout } = await promisify(execFile)('/usr/bin/python3', [PTY, prompt, '\\x03', '--', process.execPath, BIN, ...args], { env });
   return JSON.parse(stdout) as { exitCode: number; output: string };
 }
