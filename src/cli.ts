@@ -173,6 +173,7 @@ export function buildProgram(): Command {
     .option('--state <file>', 'keep the key state in this file across runs')
     .option('--reset-window <seconds>', 'accept reset only this many seconds after power-up')
     .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
+    .option('--large-blob-max <bytes>', 'large-blob storage of a fido-2.1 key (1024-1048576, default 4096; 0: none)')
     // --uv is also a global option; merging the globals makes `sim --uv` reach the key either way.
     .action(async (_o, cmd: Command) => (await import('./commands/sim.js')).runSim(cmd.optsWithGlobals()));
   return program;

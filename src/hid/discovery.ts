@@ -188,31 +188,27 @@ export async function openDevice(selector: string | undefined, opts: OpenDeviceO
   }
 }
 
+/** One listener per signal, however many keys open under it at once (a fleet run shares one). */
+const abortedOf = new WeakMap<AbortSignal, Promise<void>>();
+function whenAborted(signal: AbortSignal): Promise<void> {
+  let p = abortedOf.get(signal);
+  if (!p) {
+    p = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    abortedOf.set(signal, p);
+  }
+  return p;
+}
+
 /**
  * Ctrl-C while a transport is still opening (a TCP connect, a HID open) ends
  * the wait at once; a transport that opens later is closed unused.
  */
-function untilAborted(opening: Promise<Transport>, signal: AbortSignal | undefined): Promise<Transport> {
+async function untilAborted(opening: Promise<Transport>, signal: AbortSignal | undefined): Promise<Transport> {
   if (!signal) return opening;
-  if (signal.aborted) {
+  const result = await Promise.race([opening, signal.aborted ? undefined : whenAborted(signal)]);
+  if (result === undefined) {
     void opening.then((t) => t.close(), () => undefined);
-    return Promise.reject(openCancelledError());
+    throw openCancelledError();
   }
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      void opening.then((t) => t.close(), () => undefined);
-      reject(openCancelledError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    opening.then(
-      (t) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(t);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+  return result;
 }

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type KeyUnderTest, runCli, startKey } from './harness.js';
+import { type KeyUnderTest, startKeyWithPin } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
 const PTY = fileURLToPath(new URL('../helpers/pty_run.py', import.meta.url));
@@ -11,9 +11,7 @@ const PIN = '48213579';
 
 /** The CLI on a pseudo-terminal: waits for `prompt`, types Ctrl-C. */
 async function ctrlCAt(prompt: string, args: string[]): Promise<{ exitCode: number; output: string }> {
-  const env = { ...process.env, FIDO2_PIN: '', FIDO2_NEW_PIN: '' };
-  delete env.FIDO2_PIN;
-  delete env.FIDO2_NEW_PIN;
+  const { FIDO2_PIN: _pin, FIDO2_NEW_PIN: _newPin, ...env } = process.env;
   const { stdout } = await promisify(execFile)('/usr/bin/python3', [PTY, prompt, '\\x03', '--', process.execPath, BIN, ...args], { env });
   return JSON.parse(stdout) as { exitCode: number; output: string };
 }
@@ -45,8 +43,7 @@ describe('the first Ctrl-C cancels at any point: exit 130, "Cancelled; nothing w
   });
 
   it('at the reset confirmation prompt, without touching the key', async () => {
-    k = await startKey();
-    expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: PIN } })).code).toBe(0);
+    k = await startKeyWithPin(PIN);
     const r = await ctrlCAt('Type "yes"', ['reset', '--device', k.device, '--json']);
     expect(r.exitCode, r.output).toBe(130);
     expect(r.output).toMatch(/"kind": "cancelled"/);
@@ -56,8 +53,7 @@ describe('the first Ctrl-C cancels at any point: exit 130, "Cancelled; nothing w
   });
 
   it('at the PIN prompt, with no attempt spent', async () => {
-    k = await startKey();
-    expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: PIN } })).code).toBe(0);
+    k = await startKeyWithPin(PIN);
     const r = await ctrlCAt('PIN: ', ['uvs', '--device', k.device]);
     expect(r.exitCode, r.output).toBe(130);
     expect(r.output).toMatch(/Cancelled; nothing was changed\./);

@@ -80,4 +80,14 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
   };
 }
 
+/** A served key whose PIN was set through the CLI; the tap starts empty after that. */
+export async function startKeyWithPin(pin: string, options: VirtualKeyOptions = {}): Promise<KeyUnderTest> {
+  const k = await startKey(options);
+  const r = await runCli(['set-pin', '--device', k.device], { env: { FIDO2_NEW_PIN: pin } });
+  if (r.code !== 0) throw new Error(`set-pin failed: ${r.stderr}`);
+  k.ctapCommands.length = 0;
+  k.hidCommands.length = 0;
+  return k;
+}
+
 export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;
