@@ -78,7 +78,7 @@ describe('takeInventory: whose is each entry', () => {
     expect(lines[2]).toMatch(/^1\. +10 bytes for alice at a\.example, passkey AAAAAAAAA \(\d+ stored\)$/);
     expect(lines[3]).toMatch(/^2\. +orphaned: /);
     expect(lines[5]).toMatch(/^4\. +3 bytes for bob at b\.example, passkey AAAAAAAAB /);
-    expect(lines.at(-1)).toBe('1 orphaned entry: their passkeys are gone.');
+    expect(lines.at(-1)).toBe('1 orphaned entry: its passkey is gone.');
   });
 
   it('an element CTAP never writes (a float) is reported, not rewritten', () => {

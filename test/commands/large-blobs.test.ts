@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
@@ -12,6 +15,8 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 const PIN = { FIDO2_PIN: '1234' };
 const LARGE_BLOBS = 0x0c;
+const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
+const PTY = fileURLToPath(new URL('../helpers/pty_run.py', import.meta.url));
 
 let k: KeyUnderTest | undefined;
 afterEach(async () => {
@@ -149,6 +154,24 @@ describe('large-blobs on the virtual key', () => {
     expect(gone.code).toBe(21);
     expect(JSON.parse(gone.stdout)).toMatchObject({ ok: false, error: { kind: 'not-found', exitCode: 21 } });
     expect((await blobs(['delete', '--credential', alice.id, '--yes'])).code).toBe(21);
+  });
+
+  it('delete on a terminal: the PIN prompt, then a question naming the passkey; "n" keeps the blob, "y" deletes it', async () => {
+    const { alice } = await keyWithPasskeys();
+    await blobs(['set', '--credential', alice.id, file('alice')]);
+    const onTerminal = async (answer: string): Promise<{ exitCode: number; output: string }> => {
+      const { FIDO2_PIN: _pin, ...env } = process.env;
+      const args = [PTY, 'PIN: ', '1234\\r', '--then', '[y/N]', `${answer}\\r`, '--', process.execPath, BIN, 'large-blobs', 'delete', '--credential', alice.id, '--device', k!.device];
+      return JSON.parse((await promisify(execFile)('/usr/bin/python3', args, { env })).stdout) as { exitCode: number; output: string };
+    };
+    const no = await onTerminal('n');
+    expect(no.output).toMatch(/Delete the large blob \(5 bytes\) of alice at a\.example\? This cannot be undone\. \[y\/N\]/);
+    expect(no.exitCode, no.output).toBe(130);
+    expect(owners(await listJson())).toEqual(['alice']);
+    const yes = await onTerminal('y');
+    expect(yes.exitCode, yes.output).toBe(0);
+    expect(yes.output).toMatch(/Deleted the large blob of alice at a\.example \(confirmed/);
+    expect((await listJson()).entries).toEqual([]);
   });
 
   it('an entry whose passkey was deleted is orphaned; clean removes it and keeps the rest', async () => {

@@ -136,6 +136,6 @@ export function inventoryLines(inv: Inventory, passkeys: readonly Located[]): st
     }
   }
   const orphans = orphanedRows(inv).length;
-  if (orphans > 0) lines.push('', `${plural(orphans, 'orphaned entry', 'orphaned entries')}: their passkeys are gone.`);
+  if (orphans > 0) lines.push('', `${plural(orphans, 'orphaned entry', 'orphaned entries')}: ${orphans === 1 ? 'its passkey is' : 'their passkeys are'} gone.`);
   return lines;
 }
