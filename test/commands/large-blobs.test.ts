@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stateFromJson, stateToJson } from '../../src/sim/state.js';
 import type { ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
 import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
@@ -215,6 +216,25 @@ describe('large-blobs on the virtual key', () => {
     expect(over.code).toBe(20);
     expect(over.stderr).toMatch(/stores at most \d+; nothing was sent/);
     expect(await listJson()).toEqual(before);
+  });
+
+  it('a damaged array (as a --state file could hold) reads as empty and says so; clean replaces it', async () => {
+    const { alice } = await keyWithPasskeys();
+    await blobs(['set', '--credential', alice.id, file('alice')]);
+    const doc = stateToJson(k!.key.snapshot()) as { largeBlobArray: string };
+    // One bit of the trailing hash flipped.
+    doc.largeBlobArray = doc.largeBlobArray.slice(0, -1) + (doc.largeBlobArray.endsWith('0') ? '1' : '0');
+    await k!.close();
+    k = await startKey({ state: stateFromJson(doc) });
+
+    const list = await blobs(['list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject({ damage: 'hash-mismatch', entries: [] });
+    expect(list.stderr).toMatch(/damaged \(its checksum does not match\); it reads as empty/);
+    const r = await blobs(['clean', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ removed: 0, repaired: true, before: { damage: 'hash-mismatch' }, after: { usedBytes: 17, entries: [] } });
+    expect((await listJson()).damage).toBeUndefined();
   });
 
   it.each([
