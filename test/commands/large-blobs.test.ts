@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stateFromJson, stateToJson } from '../../src/sim/state.js';
 import type { ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
-import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
+import { CTAP, makeCredentialParams, parseMakeCredential, PERM, Platform } from '../sim/platform.js';
 import { type CliResult, type KeyUnderTest, runCli, startKey } from './harness.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -112,6 +112,12 @@ describe('large-blobs on the virtual key', () => {
     expect(toFile.stdout).toBe(`Wrote the ${data.length}-byte large blob of alice at a.example to ${join(dir, 'cert.pem')}.\n`);
     expect(readFileSync(join(dir, 'cert.pem'), 'utf8')).toBe(data);
     expect(statSync(join(dir, 'cert.pem')).mode & 0o777).toBe(0o600);
+
+    const json = await blobs(['get', '--credential', alice.id, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, device: k!.device, credential: { credentialId: alice.id, rp: 'a.example', user: { name: 'alice' } }, dataBytes: data.length, data: Buffer.from(data).toString('base64') });
+    const unwritable = await blobs(['get', '--credential', alice.id, '-o', join(dir, 'no', 'such', 'dir.pem')]);
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/Cannot write .*dir\.pem \(ENOENT\)/);
 
     const l = await listJson();
     expect(owners(l)).toEqual(['alice']);
@@ -268,6 +274,22 @@ describe('large-blobs on the virtual key', () => {
     expect(none.code).toBe(9);
     const stdinPin = await blobs(['set', '--credential', alice.id, '--pin-stdin', '-'], { env: {}, stdin: '1234\n' });
     expect(stdinPin.code).toBe(2);
+  });
+
+  it('--uv: one token by built-in user verification (cm and lbw) serves set and get, no PIN', async () => {
+    k = await startKey({ uv: true });
+    const host = await CtapHost.open(k.key);
+    const platform = new Platform(host);
+    expect(await platform.setPin('1234')).toBe(0);
+    const token = await platform.mustToken('1234', PERM.mc, 'a.example');
+    const params = makeCredentialParams({ rk: true, rpId: 'a.example', userId: utf8('dan-id'), extensions: { largeBlobKey: true }, token });
+    const id = b64(parseMakeCredential(await host.ok(CTAP.makeCredential, params)).credentialId);
+    host.close();
+    const set = await blobs(['set', '--credential', id, '--uv', file('by finger')], { env: {} });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toMatch(/Verify with your fingerprint/);
+    const got = await blobs(['get', '--credential', id, '--uv'], { env: {} });
+    expect(got.stdout).toBe('by finger');
   });
 
   it.each(['fido-2.1-pre', 'fido-2.0'] as const)('a %s key has no large blobs: exit 5, one line', async (profile) => {
