@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,6 +124,20 @@ describe('large-blobs on the virtual key', () => {
     expect(l.entries[0]).toMatchObject({ dataBytes: data.length, credential: { credentialId: alice.id, rp: 'a.example' } });
     // DEFLATE: a repetitive certificate takes far less room than its text.
     expect(l.entries[0]!.storedBytes).toBeLessThan(data.length / 4);
+  });
+
+  it('get into a reader that stops early (| head -c 10) ends quietly', async () => {
+    const { alice } = await keyWithPasskeys();
+    // 200 kB of one letter: more than a pipe holds, a few hundred bytes once compressed.
+    expect((await blobs(['set', '--credential', alice.id, file('a'.repeat(200_000))])).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'large-blobs', 'get', '--credential', alice.id, '--device', k!.device], { env: { ...process.env, ...PIN }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The reader is gone before the data comes: the write meets a closed pipe (EPIPE).
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('set replaces the entry of the same passkey and keeps the others; --json has before and after', async () => {

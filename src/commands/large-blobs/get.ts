@@ -39,6 +39,14 @@ export async function runLargeBlobsGet(o: { credential?: string; output?: string
   } else if (o.output !== undefined) {
     printLine(`Wrote the ${data.length}-byte large blob of ${whose(owner)} to ${o.output}.`);
   } else {
-    process.stdout.write(data);
+    await writeStdout(data);
   }
+}
+
+/** Raw bytes to stdout; a reader that stops early (`| head -c 10`) ends the output, not the command. */
+function writeStdout(data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? resolve() : reject(e)));
+    process.stdout.write(data, (e) => (e ? ((e as NodeJS.ErrnoException).code === 'EPIPE' ? resolve() : reject(e)) : resolve()));
+  });
 }
