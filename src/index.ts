@@ -24,6 +24,7 @@ export { EXIT_CODES, exitCodeFor };
 export { Fido2Key, type KeyOptions };
 export type { AuthenticatorInfo } from './ctap/get-info.js';
 export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
+export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entries.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
 export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';

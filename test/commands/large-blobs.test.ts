@@ -72,6 +72,7 @@ interface ListJson {
   device: string;
   usedBytes: number;
   maxSerializedLargeBlobArray: number;
+  damage?: string;
   entries: { index: number; status: string; storedBytes: number; dataBytes?: number; credential?: { credentialId: string; rp: string; user: { name?: string } } }[];
 }
 
