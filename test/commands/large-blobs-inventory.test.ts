@@ -4,6 +4,10 @@ import { inventoryLines, inventoryToJson, orphanedRows, rowsOf, takeInventory } 
 import { keepAllBut } from '../../src/commands/large-blobs/support.js';
 import type { Located } from '../../src/commands/credentials/credentials-support.js';
 import { runCli } from './harness.js';
+import { explain } from '../../src/commands/explain.js';
+import { exitCodeFor } from '../../src/commands/exit-codes.js';
+import { CtapError } from '../../src/ctap/errors.js';
+import type { Fido2Error } from '../../src/errors.js';
 import { largeBlobEntryToCbor, parseSerializedLargeBlobArray, sealLargeBlob, serializeLargeBlobArray } from '../../src/ctap/large-blob-entries.js';
 import type { CborValue } from '../../src/ctap/cbor.js';
 
@@ -106,5 +110,17 @@ describe('the command line of large-blobs', () => {
     const r = await runCli(['large-blobs', 'get', '--device', 'tcp:127.0.0.1:1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--credential ID/);
+  });
+});
+
+describe('the key refusing a large-blob write, in words', () => {
+  it.each([
+    [0x18, 'storage-full', 20, 'large-blob-storage-full'],
+    [0x3d, 'key-error', 12, 'large-blob-integrity'],
+  ])('status 0x%s', (status, kind, code, reason) => {
+    const e = explain(new CtapError(status)) as Fido2Error;
+    expect(e).toMatchObject({ kind, reason });
+    expect(exitCodeFor(e.kind)).toBe(code);
+    expect(e.message.split('\n')).toHaveLength(1);
   });
 });
