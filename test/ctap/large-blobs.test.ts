@@ -8,6 +8,7 @@ import {
   LargeBlobs,
   largeBlobWriteMessage,
   maxFragmentLength,
+  maxSerializedLargeBlobArray,
   planFragments,
 } from '../../src/ctap/large-blobs.js';
 import { pinProtocolV1, pinProtocolV2 } from '../../src/ctap/pin-protocol.js';
@@ -40,6 +41,16 @@ describe('authenticatorLargeBlobs messages (CTAP 2.1 §6.10)', () => {
   it('maxFragmentLength is maxMsgSize − 64, with 1024 when the key does not say', () => {
     expect(maxFragmentLength(baseInfo({ maxMsgSize: 1200 }))).toBe(1136);
     expect(maxFragmentLength(baseInfo())).toBe(960);
+  });
+
+  it('a key that leaves out maxSerializedLargeBlobArray is held to the 1024 bytes every such key must offer', () => {
+    const info = baseInfo({ options: { largeBlobs: true } });
+    expect(maxSerializedLargeBlobArray(info)).toBe(1024);
+    expect(new LargeBlobs(new Ctap2(new ScriptedChannel([])), info).maxSerializedLength).toBe(1024);
+  });
+
+  it('a maxMsgSize that leaves no room for a fragment is a malformed getInfo', () => {
+    expect(() => new LargeBlobs(new Ctap2(new ScriptedChannel([])), baseInfo({ options: { largeBlobs: true }, maxMsgSize: 64 }))).toThrow(/leaves no room/);
   });
 
   it.each([
