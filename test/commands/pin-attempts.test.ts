@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -118,7 +118,7 @@ describe('apply and the library spend no PIN attempt they could refuse', () => {
     expect(JSON.stringify(JSON.parse(r.stdout))).toMatch(/power-cycle-required/);
     expect(k.key.snapshot().pinRetries).toBe(retries);
     expect(k.key.snapshot().alwaysUv).toBeFalsy();
-    chmodSync(dir, 0o700);
+    rmSync(dir, { recursive: true });
   });
 
   it('library: verifyPin and changePin refuse impossible PINs and power-cycle state without sending a PIN', async () => {
