@@ -91,6 +91,8 @@ describe('large-blobs on the virtual key', () => {
     expect(l).toMatchObject({ ok: true, device: k!.device, usedBytes: 17, entries: [] });
     const text = await blobs(['list']);
     expect(text.stdout).toBe(`No large blobs stored (17 of ${l.maxSerializedLargeBlobArray} bytes used).\n`);
+    const info = await runCli(['info', '--device', k!.device]);
+    expect(info.stdout).toContain(`Large-blob storage:       ${l.maxSerializedLargeBlobArray} bytes (see \`large-blobs list\`)`);
   });
 
   it('set, then get to stdout and to a file, list names the owner; one PIN entry per command', async () => {
