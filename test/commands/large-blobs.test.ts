@@ -157,6 +157,15 @@ describe('large-blobs on the virtual key', () => {
     expect((await blobs(['get', '--credential', bob.id])).stdout).toBe('bob data');
   });
 
+  it('two sets started together on one key both land: the key lock keeps their read-modify-write apart', async () => {
+    const { alice, bob } = await keyWithPasskeys();
+    const [a, b] = await Promise.all([blobs(['set', '--credential', alice.id, file('from run A')]), blobs(['set', '--credential', bob.id, file('from run B')])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(owners(await listJson()).sort()).toEqual(['alice', 'bob']);
+    expect((await blobs(['get', '--credential', bob.id])).stdout).toBe('from run B');
+  });
+
   it('delete asks for --yes without a terminal, then removes only that entry and reads back', async () => {
     const { alice, bob } = await keyWithPasskeys();
     await blobs(['set', '--credential', alice.id, file('alice')]);
