@@ -35,7 +35,7 @@ export function listKeys(): Promise<DeviceInfo[]> {
 
 /** Opens one key: a `list` index, HID path, serial:SERIAL, tcp:HOST:PORT or sim. */
 export async function openKey(selector: string, opts: KeyOptions & { timeoutMs?: number } = {}): Promise<Fido2Key> {
-  const device = await openDevice(selector, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  const device = await openDevice(selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
   return new Fido2Key(device, opts);
 }
 

@@ -9,7 +9,8 @@ import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { PERM_ACFG, PERM_CM } from '../ctap/permissions.js';
 import { type CredentialListing, CredentialManagement, type CredsMetadata, type UserEntity } from '../ctap/credential-management.js';
-import { checkNewPin } from '../ctap/pin-policy.js';
+import { checkCurrentPin, checkNewPin, checkPinChange } from '../ctap/pin-policy.js';
+import { guardRetries } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
 import type { CtapHidDevice } from '../hid/ctaphid.js';
 import { type ApplyKeyResult, applyToDevice } from '../fleet/apply.js';
@@ -67,15 +68,21 @@ export class Fido2Key {
   changePin(currentPin: string, newPin: string): Promise<void> {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
-      await (await this.clientPin(info)).changePin(currentPin, checkNewPin(newPin, info.minPINLength ?? 4));
+      const { current, next } = checkPinChange(currentPin, newPin, info.minPINLength ?? 4);
+      const cp = await this.clientPin(info);
+      await guardRetries(cp, { label: this.label });
+      await cp.changePin(current, next);
     });
   }
 
   /** True when the PIN is right; a wrong PIN costs one attempt, as on any client. */
   verifyPin(pin: string): Promise<boolean> {
     return this.locked(async () => {
+      const checked = checkCurrentPin(pin);
+      const cp = await this.clientPin();
+      await guardRetries(cp, { label: this.label });
       try {
-        await (await this.clientPin()).getPinToken(pin, PERM_ACFG);
+        await cp.getPinToken(checked, PERM_ACFG);
         return true;
       } catch (e) {
         if (e instanceof CtapError && e.status === 0x31) return false;
@@ -150,7 +157,10 @@ export class Fido2Key {
   private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
-      const token = await (await this.clientPin(info)).getPinToken(pin, PERM_CM);
+      const checked = checkCurrentPin(pin);
+      const cp = await this.clientPin(info);
+      await guardRetries(cp, { label: this.label });
+      const token = await cp.getPinToken(checked, PERM_CM);
       return fn(new CredentialManagement(this.ctap, info, token));
     });
   }

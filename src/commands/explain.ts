@@ -7,10 +7,10 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string; hint?: string } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
   const msg = (kind: Fido2Error['kind'], text: string, reason?: string) => new Fido2Error(kind, text, { cause: e, reason });
-  const left = context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`;
+  const left = (context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`) + (context.hint ?? '');
   switch (e.status) {
     case 0x31:
       return msg('pin-invalid', `Wrong PIN; nothing was changed.${left}`);

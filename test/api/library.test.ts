@@ -73,4 +73,20 @@ describe('library API', () => {
     expect(dry[0]).toMatchObject({ ok: true, changed: false, steps: [] });
     await expect(applyPolicy(a.device, { alwaysUV: true } as never)).rejects.toBeInstanceOf(Fido2Error);
   });
+
+  it('applyPolicy on more keys than the default listener limit opens them all without a process warning', async () => {
+    const many = await Promise.all(Array.from({ length: 12 }, () => startKey()));
+    keys.push(...many);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const results = await applyPolicy(many.map((k) => k.device), { pin: true }, { pin: '97531864', jobs: 12 });
+      expect(results.filter((r) => r.ok && r.changed)).toHaveLength(12);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
 });
