@@ -64,7 +64,8 @@ export class VirtualKey {
   private readonly options: VirtualKeyOptions;
 
   constructor(options: VirtualKeyOptions = {}) {
-    if (options.largeBlobMax !== undefined && options.largeBlobMax !== 0 && !(options.largeBlobMax >= MIN_LARGE_BLOB_MAX && options.largeBlobMax <= MAX_LARGE_BLOB_MAX)) {
+    const lbMax = options.largeBlobMax ?? 0;
+    if (lbMax !== 0 && !(lbMax >= MIN_LARGE_BLOB_MAX && lbMax <= MAX_LARGE_BLOB_MAX)) {
       throw new RangeError(`largeBlobMax must be 0 or from ${MIN_LARGE_BLOB_MAX} to ${MAX_LARGE_BLOB_MAX}`);
     }
     this.options = options;
