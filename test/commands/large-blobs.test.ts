@@ -35,8 +35,8 @@ interface Passkey {
  * src/ctap): alice (a.example) and bob (b.example) with a largeBlobKey, carol (c.example)
  * without; then PIN 1234. Returns them and the key's maxSerializedLargeBlobArray.
  */
-async function keyWithPasskeys(profile: ProfileName = 'fido-2.1'): Promise<{ alice: Passkey; bob: Passkey; carol: Passkey; limit: number }> {
-  k = await startKey({ profile });
+async function keyWithPasskeys(profile: ProfileName = 'fido-2.1', largeBlobMax?: number): Promise<{ alice: Passkey; bob: Passkey; carol: Passkey; limit: number }> {
+  k = await startKey({ profile, ...(largeBlobMax === undefined ? {} : { largeBlobMax }) });
   const host = await CtapHost.open(k.key);
   const make = async (rpId: string, name: string, largeBlobKey: boolean): Promise<Passkey> => {
     const params = makeCredentialParams({ rk: true, rpId, userId: utf8(`${name}-id`), ...(largeBlobKey ? { extensions: { largeBlobKey: true } } : {}) });
@@ -316,6 +316,29 @@ describe('large-blobs on the virtual key', () => {
     expect(set.stderr).toMatch(/Verify with your fingerprint/);
     const got = await blobs(['get', '--credential', id, '--uv'], { env: {} });
     expect(got.stdout).toBe('by finger');
+  });
+
+  it('a key with 16 KiB of storage: 10 kB of data that does not compress goes out and back in nine fragments each way', async () => {
+    const { alice, limit } = await keyWithPasskeys('fido-2.1', 16384);
+    expect(limit).toBe(16384);
+    const data = randomBytes(10_000);
+    const path = file(data);
+    const set = await blobs(['set', '--credential', alice.id, path]);
+    expect(set.code, set.stderr).toBe(0);
+    const seen = k!.ctapCommands.length;
+    const dir = tmp();
+    const got = await blobs(['get', '--credential', alice.id, '-o', join(dir, 'back.bin')]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'back.bin')).equals(data)).toBe(true);
+    // About 10 060 bytes in fragments of maxMsgSize − 64 = 1136: nine reads.
+    expect(k!.ctapCommands.slice(seen).filter((c) => c === LARGE_BLOBS)).toHaveLength(9);
+  });
+
+  it('a CTAP 2.1 key without large blobs (sim --large-blob-max 0): exit 5', async () => {
+    k = await startKey({ largeBlobMax: 0 });
+    const r = await blobs(['list', '--json']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/no large-blob storage.*FIDO_2_1\)/);
   });
 
   it.each(['fido-2.1-pre', 'fido-2.0'] as const)('a %s key has no large blobs: exit 5, one line', async (profile) => {
