@@ -134,6 +134,35 @@ export function buildProgram(): Command {
     .argument('<id>', 'fingerprint id as `fingerprints list` prints it')
     .option('--yes', 'do not ask for confirmation')
     .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/fingerprints/delete.js')).runFingerprintsDelete(id, o, globals(cmd)));
+  const largeBlobs = program.command('large-blobs').description('data stored on the key for passkeys (CTAP 2.1 large blobs): list, get, set, delete, clean');
+  const credentialOption = ['--credential <id>', 'the passkey: its id in base64url, or a unique start of it, from `large-blobs list` or `credentials list`'] as const;
+  largeBlobs
+    .command('list')
+    .description('each stored large blob: its size and the passkey it belongs to, or orphaned')
+    .action(async (_o, cmd: Command) => (await import('./commands/large-blobs/list.js')).runLargeBlobsList(globals(cmd)));
+  largeBlobs
+    .command('get')
+    .description("write a passkey's large blob to a file, or to standard output")
+    .option(...credentialOption)
+    .option('-o, --output <file>', 'write the data to this file instead of standard output')
+    .action(async (o: { credential?: string; output?: string }, cmd: Command) => (await import('./commands/large-blobs/get.js')).runLargeBlobsGet(o, globals(cmd)));
+  largeBlobs
+    .command('set')
+    .description("store a file as a passkey's large blob, replacing the one it has")
+    .argument('<file>', 'the data to store, or - for standard input')
+    .option(...credentialOption)
+    .action(async (file: string, o: { credential?: string }, cmd: Command) => (await import('./commands/large-blobs/set.js')).runLargeBlobsSet(file, o, globals(cmd)));
+  largeBlobs
+    .command('delete')
+    .description("delete a passkey's large blob (asks first; --yes when not on a terminal)")
+    .option(...credentialOption)
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (o: { credential?: string; yes?: boolean }, cmd: Command) => (await import('./commands/large-blobs/delete.js')).runLargeBlobsDelete(o, globals(cmd)));
+  largeBlobs
+    .command('clean')
+    .description('remove the large blobs no passkey on the key can open (asks first; --yes when not on a terminal)')
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (o: { yes?: boolean }, cmd: Command) => (await import('./commands/large-blobs/clean.js')).runLargeBlobsClean(o, globals(cmd)));
   program
     .command('uv-check')
     .description('when and why this key asks for a PIN, per kind of site (registration, passkey, sign-in) and userVerification; --live checks it on the key')
@@ -155,6 +184,7 @@ export function buildProgram(): Command {
     .option('--reset-window <seconds>', 'accept reset only this many seconds after power-up')
     .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
     .option('--make-cred-uv-not-rqd <on|off>', 'off: once protected, every registration asks for UV (CTAP 2.1 makeCredUvNotRqd)')
+    .option('--large-blob-max <bytes>', 'large-blob storage of a fido-2.1 key (1024-1048576, default 4096; 0: none)')
     // --uv is also a global option; merging the globals makes `sim --uv` reach the key either way.
     .action(async (_o, cmd: Command) => (await import('./commands/sim.js')).runSim(cmd.optsWithGlobals()));
   return program;
@@ -188,7 +218,8 @@ function printError(line: { kind: string; message: string; reason?: string }, ex
 /** Which options, of the program and of every command, consume the next argument as their value. */
 function valueOptions(program: Command): (option: string) => boolean {
   const names = new Set<string>();
-  for (const cmd of [program, ...program.commands]) {
+  // Command groups (credentials, large-blobs...) keep their options one level down.
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     for (const o of cmd.options) {
       if (!o.required && !o.optional) continue;
       if (o.long) names.add(o.long);

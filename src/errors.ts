@@ -20,6 +20,8 @@ export type ErrorKind =
   | 'cancelled' // cancelled by the user (Ctrl-C) or CTAPHID_CANCEL
   | 'not-confirmed' // the key did not read back the state that was asked for
   | 'already-done' // the key is already in a state the command cannot start from (PIN already set)
+  | 'storage-full' // the data does not fit in the key's storage (large-blob array over maxSerializedLargeBlobArray)
+  | 'not-found' // the key holds nothing of that kind for the item named (no large blob for that passkey)
   | 'partial' // several keys: some succeeded and some failed (or all failed in different ways)
   | 'key-deviates' // uv-check --live: the key answered differently from CTAP 2.1
   | 'key-error'; // any other error status from the key

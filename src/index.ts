@@ -24,6 +24,7 @@ export { EXIT_CODES, exitCodeFor };
 export { Fido2Key, type KeyOptions };
 export type { AuthenticatorInfo } from './ctap/get-info.js';
 export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
+export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entries.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
 export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';
@@ -35,7 +36,7 @@ export function listKeys(): Promise<DeviceInfo[]> {
 
 /** Opens one key: a `list` index, HID path, serial:SERIAL, tcp:HOST:PORT or sim. */
 export async function openKey(selector: string, opts: KeyOptions & { timeoutMs?: number } = {}): Promise<Fido2Key> {
-  const device = await openDevice(selector, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  const device = await openDevice(selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
   return new Fido2Key(device, opts);
 }
 

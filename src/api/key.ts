@@ -7,9 +7,13 @@ import { ClientPin } from '../ctap/client-pin.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { PERM_ACFG, PERM_CM } from '../ctap/permissions.js';
+import { PERM_ACFG, PERM_CM, PERM_LBW } from '../ctap/permissions.js';
+import { bytesEqual } from '../ctap/bytes.js';
+import type { PinUvAuthToken } from '../ctap/client-pin.js';
+import { decryptLargeBlob, largeBlobEntryToCbor, LargeBlobs, openLargeBlob, sealLargeBlob } from '../ctap/large-blobs.js';
 import { type CredentialListing, CredentialManagement, type CredsMetadata, type UserEntity } from '../ctap/credential-management.js';
-import { checkNewPin } from '../ctap/pin-policy.js';
+import { checkCurrentPin, checkNewPin, checkPinChange } from '../ctap/pin-policy.js';
+import { guardRetries } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
 import type { CtapHidDevice } from '../hid/ctaphid.js';
 import { type ApplyKeyResult, applyToDevice } from '../fleet/apply.js';
@@ -67,15 +71,21 @@ export class Fido2Key {
   changePin(currentPin: string, newPin: string): Promise<void> {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
-      await (await this.clientPin(info)).changePin(currentPin, checkNewPin(newPin, info.minPINLength ?? 4));
+      const { current, next } = checkPinChange(currentPin, newPin, info.minPINLength ?? 4);
+      const cp = await this.clientPin(info);
+      await guardRetries(cp, { label: this.label });
+      await cp.changePin(current, next);
     });
   }
 
   /** True when the PIN is right; a wrong PIN costs one attempt, as on any client. */
   verifyPin(pin: string): Promise<boolean> {
     return this.locked(async () => {
+      const checked = checkCurrentPin(pin);
+      const cp = await this.clientPin();
+      await guardRetries(cp, { label: this.label });
       try {
-        await (await this.clientPin()).getPinToken(pin, PERM_ACFG);
+        await cp.getPinToken(checked, PERM_ACFG);
         return true;
       } catch (e) {
         if (e instanceof CtapError && e.status === 0x31) return false;
@@ -137,6 +147,39 @@ export class Fido2Key {
     return this.withCredentials(pin, (cm) => cm.updateUser(credentialId, user));
   }
 
+  /** A passkey's large blob (CTAP 2.1 §6.10): the data of the first entry its largeBlobKey opens, or undefined. */
+  getLargeBlob(pin: string, credentialId: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.withLargeBlobs(pin, false, credentialId, async (lb, key) => {
+      for (const { entry } of key === undefined ? [] : (await lb.read()).items) {
+        const data = entry === undefined ? undefined : openLargeBlob(key!, entry);
+        if (data !== undefined) return data;
+      }
+      return undefined;
+    });
+  }
+
+  /** Stores `data` as the passkey's large blob, replacing the entries it had and keeping all others; read back. */
+  setLargeBlob(pin: string, credentialId: Uint8Array, data: Uint8Array): Promise<void> {
+    return this.withLargeBlobs(pin, true, credentialId, async (lb, key, token) => {
+      if (key === undefined) throw new Fido2Error('unsupported', 'This passkey was made without a largeBlobKey, so it cannot hold a large blob.', { reason: 'no-large-blob-key' });
+      const others = (await lb.read()).items.filter((i) => i.entry === undefined || decryptLargeBlob(key, i.entry) === undefined);
+      await lb.write([...others.map((i) => i.raw), largeBlobEntryToCbor(sealLargeBlob(key, data))], token);
+      const back = (await lb.read()).items.map((i) => i.entry && openLargeBlob(key, i.entry)).filter((d) => d !== undefined);
+      if (back.length !== 1 || !bytesEqual(back[0]!, data)) throw new Fido2Error('not-confirmed', 'The key accepted the large blob but does not read it back as written.');
+    });
+  }
+
+  /** Removes the passkey's large blob; false when it had none (nothing is written then). */
+  deleteLargeBlob(pin: string, credentialId: Uint8Array): Promise<boolean> {
+    return this.withLargeBlobs(pin, true, credentialId, async (lb, key, token) => {
+      const items = (await lb.read()).items;
+      const others = items.filter((i) => key === undefined || i.entry === undefined || decryptLargeBlob(key, i.entry) === undefined);
+      if (others.length === items.length) return false;
+      await lb.write(others.map((i) => i.raw), token);
+      return true;
+    });
+  }
+
   close(): Promise<void> {
     return this.device.close();
   }
@@ -150,8 +193,27 @@ export class Fido2Key {
   private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
-      const token = await (await this.clientPin(info)).getPinToken(pin, PERM_CM);
+      const checked = checkCurrentPin(pin);
+      const cp = await this.clientPin(info);
+      await guardRetries(cp, { label: this.label });
+      const token = await cp.getPinToken(checked, PERM_CM);
       return fn(new CredentialManagement(this.ctap, info, token));
+    });
+  }
+
+  /** One token (cm, plus lbw to write) finds the passkey's largeBlobKey by credential management. */
+  private withLargeBlobs<T>(pin: string, write: boolean, credentialId: Uint8Array, fn: (lb: LargeBlobs, key: Uint8Array | undefined, token: PinUvAuthToken) => Promise<T>): Promise<T> {
+    return this.locked(async () => {
+      const info = await this.ctap.getInfo();
+      const lb = new LargeBlobs(this.ctap, info);
+      const checked = checkCurrentPin(pin);
+      const cp = await this.clientPin(info);
+      await guardRetries(cp, { label: this.label });
+      const token = await cp.getPinToken(checked, write ? PERM_CM | PERM_LBW : PERM_CM);
+      const listing = await new CredentialManagement(this.ctap, info, token).listAll();
+      const found = listing.rps.flatMap((r) => r.credentials).find((c) => bytesEqual(c.credentialId, credentialId));
+      if (found === undefined) throw new Fido2Error('usage', 'No passkey on this key has that credential id.', { reason: 'credential-unknown' });
+      return fn(lb, found.largeBlobKey, token);
     });
   }
 

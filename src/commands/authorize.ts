@@ -2,7 +2,8 @@ import { ClientPin, type PinUvAuthToken } from '../ctap/client-pin.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { CtapError } from '../ctap/errors.js';
 import { PERM_ACFG } from '../ctap/permissions.js';
-import { checkCurrentPin } from '../ctap/pin-policy.js';
+import { checkCurrentPin, surroundingSpaceHint } from '../ctap/pin-policy.js';
+import { guardRetries as guardPinRetries, powerCycleAdvice } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, minRetries, pinProtocol } from './global-options.js';
 import { explain } from './explain.js';
@@ -64,42 +65,22 @@ export async function obtainToken(
   try {
     return await cp.getPinToken(pin, permissions, opts.rpId);
   } catch (e) {
-    throw await explainWithRetries(e, cp, info, s.label);
+    throw await explainWithRetries(e, cp, info, s.label, pin);
   }
 }
 
-/** What "power cycle" means for this key: a software key is restarted, a USB key replugged. */
-export function powerCycleAdvice(label: string): string {
-  return /^(tcp:|sim$)/.test(label) ? 'restart the software key' : 'unplug the key and plug it back in';
-}
-
-/**
- * Before any PIN is sent, getPINRetries (it needs no PIN, CTAP 2.1 §6.5.5.2):
- * a key that demands a power cycle, or has no attempts left, is refused here,
- * since some keys count an attempt even while they demand a power cycle. With
- * --min-retries N, it also refuses when N or fewer attempts are left, so a
- * wrong PIN in a fleet script cannot walk a key into the block.
- */
-export async function guardRetries(cp: ClientPin, g: GlobalOptions, label = ''): Promise<void> {
+/** guardRetries with the command line's --min-retries. */
+export function guardRetries(cp: ClientPin, g: GlobalOptions, label = ''): Promise<number> {
   const floor = minRetries(g);
-  const { retries, powerCycleState } = await cp.getPinRetries();
-  if (retries === 0) {
-    throw new Fido2Error('pin-blocked', 'The PIN is blocked after too many wrong attempts; nothing was tried. Only a reset helps, and a reset erases every credential on the key.', { reason: 'pin-blocked' });
-  }
-  if (powerCycleState === true) {
-    throw new Fido2Error('pin-blocked', `The key refuses PINs until it is power-cycled (too many wrong PINs in a row): ${powerCycleAdvice(label)}, then try again; nothing was tried.`, { reason: 'power-cycle-required' });
-  }
-  if (floor !== undefined && retries <= floor) {
-    throw new Fido2Error('pin-blocked', `Only ${retries} PIN attempts left (--min-retries ${floor}); nothing was tried. Check the PIN, then run again with a lower --min-retries.`, { reason: 'retries-guard' });
-  }
+  return guardPinRetries(cp, floor === undefined ? { label } : { label, minRetries: floor, minRetriesName: '--min-retries' });
 }
 
 /** Adds the retries left to a wrong-PIN error; a failure to read them leaves the message without it. */
-export async function explainWithRetries(e: unknown, cp: ClientPin, info: AuthenticatorInfo, label = ''): Promise<unknown> {
+export async function explainWithRetries(e: unknown, cp: ClientPin, info: AuthenticatorInfo, label = '', pin?: string): Promise<unknown> {
   // PIN_INVALID and PIN_AUTH_BLOCKED (the third wrong PIN in a row) both say how many attempts are left.
   if (e instanceof CtapError && (e.status === 0x31 || e.status === 0x34)) {
     const retries = await cp.getPinRetries().then((r) => r.retries, () => undefined);
-    return explain(e, { retries, minPINLength: info.minPINLength, powerCycle: powerCycleAdvice(label) });
+    return explain(e, { retries, minPINLength: info.minPINLength, powerCycle: powerCycleAdvice(label), hint: surroundingSpaceHint(pin) });
   }
   return explain(e, { minPINLength: info.minPINLength, forcePINChange: info.forcePINChange });
 }

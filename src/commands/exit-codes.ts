@@ -22,6 +22,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>>
   'wrong-key': 17,
   'replug-timeout': 18,
   'key-deviates': 19,
+  'storage-full': 20,
+  'not-found': 21,
   cancelled: 130,
 };
 

@@ -7,10 +7,10 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string; hint?: string } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
   const msg = (kind: Fido2Error['kind'], text: string, reason?: string) => new Fido2Error(kind, text, { cause: e, reason });
-  const left = context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`;
+  const left = (context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`) + (context.hint ?? '');
   switch (e.status) {
     case 0x31:
       return msg('pin-invalid', `Wrong PIN; nothing was changed.${left}`);
@@ -42,6 +42,10 @@ export function explain(e: unknown, context: { retries?: number; minPINLength?: 
       return msg('presence', 'The key was not touched in time; run the command again and touch it when it blinks.');
     case 0x2d:
       return msg('cancelled', 'Cancelled; the key stopped waiting.');
+    case 0x18:
+      return msg('storage-full', 'The key has no room for this large-blob array (CTAP2_ERR_LARGE_BLOB_STORAGE_FULL); make the data smaller or remove other entries with `large-blobs clean`.', 'large-blob-storage-full');
+    case 0x3d:
+      return msg('key-error', 'The key found the large-blob array it received damaged (CTAP2_ERR_INTEGRITY_FAILURE) and kept the one it had; run the command again.', 'large-blob-integrity');
     case 0x30:
       return msg('key-error', `The key does not allow this now (${e.statusName}); for a reset, most keys need it within 10 seconds of being plugged in.`);
     default:

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { Fido2Error } from '../errors.js';
 import { hiddenPrompt } from './hidden-prompt.js';
 import { currentKeyContext } from './key-context.js';
+import { timeoutMs } from './global-options.js';
 
 /** Every way a PIN can reach the tool, for the current PIN and for the new one. */
 export interface PinSourceOptions {
@@ -13,13 +14,18 @@ export interface PinSourceOptions {
   newPinFile?: string;
   newPinEnv?: string;
   newPinStdin?: boolean;
+  /** --timeout in seconds: how long standard input may take to give its PIN line. */
+  timeout?: string;
 }
 
 /** The outside world the PIN readers touch, injectable so tests need no terminal. */
 export interface PinIo {
   env: NodeJS.ProcessEnv;
   isTty: boolean;
-  readStdin(): Promise<string>;
+  /** Standard input is a terminal: --pin-stdin then asks without echo instead of reading a visible line. */
+  stdinIsTty?: boolean;
+  /** Standard input up to its `lines`-th line; rejects when they do not arrive within `timeoutMs`. */
+  readStdin(timeoutMs?: number, lines?: number): Promise<string>;
   prompt(question: string): Promise<string>;
   warn(line: string): void;
 }
@@ -32,7 +38,8 @@ export function processPinIo(): PinIo {
   return {
     env: process.env,
     isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY),
-    readStdin: () => (stdin ??= readLines(process.stdin)),
+    stdinIsTty: Boolean(process.stdin.isTTY),
+    readStdin: (timeoutMs, lines) => (stdin ??= withinTimeout(readLines(process.stdin, lines ?? 1), timeoutMs)),
     prompt: (q) => hiddenPrompt(q),
     warn: (line) => process.stderr.write(`warning: ${line}\n`),
   };
@@ -45,10 +52,11 @@ const stripBom = (text: string): string => (text.startsWith('\uFEFF') ? text.sli
 export const MAX_PIN_SOURCE_BYTES = 4096;
 
 /**
- * Standard input up to its second line (the most any command needs) or its end,
- * at most MAX_PIN_SOURCE_BYTES: a pipe or FIFO that stays open still gives its PIN at once.
+ * Standard input up to the lines the command needs (one, or two when both PINs
+ * come on it) or its end, at most MAX_PIN_SOURCE_BYTES: a pipe or FIFO that
+ * stays open still gives its PIN at once.
  */
-async function readLines(stream: NodeJS.ReadableStream): Promise<string> {
+async function readLines(stream: NodeJS.ReadableStream, lines: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of stream) {
@@ -56,9 +64,22 @@ async function readLines(stream: NodeJS.ReadableStream): Promise<string> {
     chunks.push(b);
     size += b.length;
     const text = Buffer.concat(chunks).toString('utf8');
-    if (size >= MAX_PIN_SOURCE_BYTES || text.split('\n').length > 2) break;
+    if (size >= MAX_PIN_SOURCE_BYTES || text.split('\n').length > lines) break;
   }
   return Buffer.concat(chunks).subarray(0, MAX_PIN_SOURCE_BYTES).toString('utf8');
+}
+
+/** A pipe or FIFO that never gives a line must not hold the command past --timeout. */
+function withinTimeout(reading: Promise<string>, timeoutMs: number | undefined): Promise<string> {
+  if (timeoutMs === undefined) return reading;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Fido2Error('pin-required', `No PIN arrived on standard input within ${timeoutMs / 1000} s; send the PIN followed by a newline, or raise --timeout.`));
+    }, timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([reading, late]).finally(() => clearTimeout(timer));
 }
 
 /** The start of a PIN file, never the whole of a large one. */
@@ -139,7 +160,9 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
     return fromDefault;
   }
   if (s.stdin) {
-    const lines = stripBom(await io.readStdin()).split(/\r?\n/);
+    // Typed on a terminal, a line would be echoed: ask without echo instead.
+    if (io.stdinIsTty) return promptFor(which, io);
+    const lines = stripBom(await io.readStdin(timeoutMs(o), o.pinStdin && o.newPinStdin ? 2 : 1)).split(/\r?\n/);
     const line = lines[s.stdinLine];
     if (line === undefined || line === '') {
       throw new Fido2Error('usage', `Standard input has no ${which === 'new' ? 'new ' : ''}PIN on line ${s.stdinLine + 1}; send the PIN followed by a newline.`);
@@ -168,6 +191,10 @@ export async function readPin(which: Which, o: PinSourceOptions, io: PinIo, fall
   if (!io.isTty) {
     throw new Fido2Error('pin-required', `A ${which === 'new' ? 'new ' : ''}PIN is needed and there is no terminal to ask on; ${HOW_TO[which]}.`);
   }
+  return promptFor(which, io);
+}
+
+async function promptFor(which: Which, io: PinIo): Promise<string> {
   if (which === 'current') return nonEmpty(await io.prompt('PIN: '), 'the prompt');
   const first = nonEmpty(await io.prompt('New PIN: '), 'the prompt');
   const second = await io.prompt('Repeat the new PIN: ');

@@ -59,7 +59,7 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
     }
     // Closed before the lock is released, so the next run never meets this connection.
     return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: interrupt.signal }, (selector) =>
-      run(() => openDevice(selector, { timeoutMs: timeoutMs(g), log })),
+      run(() => openDevice(selector, { timeoutMs: timeoutMs(g), log, signal: interrupt.signal })),
     );
   } finally {
     interrupt.dispose();
@@ -80,7 +80,7 @@ async function withOpenKey<T>(
   fn: (s: Session) => Promise<T>,
   log: ((line: string) => void) | undefined,
 ): Promise<T> {
-  const device = await openDevice(selector, { timeoutMs: timeoutMs(g), log });
+  const device = await openDevice(selector, { timeoutMs: timeoutMs(g), log, signal: k.signal });
   try {
     if (k.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
     const ctap = new Ctap2(device, { signal: k.signal, onKeepalive: (st) => st === 'upneeded' && k.onTouch() });

@@ -6,6 +6,7 @@
 import { Fido2Error } from '../errors.js';
 import type { PresenceMode } from '../sim/presence.js';
 import { PROFILE_NAMES, isProfileName, type ProfileName } from '../sim/profiles.js';
+import { MAX_LARGE_BLOB_MAX, MIN_LARGE_BLOB_MAX } from '../sim/large-blobs.js';
 import { startSimServer, type SimServer } from '../sim/server.js';
 import { loadStateFile, saveStateFile } from '../sim/state-file.js';
 import { lockStateFile } from '../sim/state-lock.js';
@@ -20,6 +21,7 @@ export interface SimOptions {
   resetWindow?: string;
   presence?: string;
   makeCredUvNotRqd?: string;
+  largeBlobMax?: string;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
@@ -55,6 +57,13 @@ export function parseOnOff(option: string, value: string): boolean {
   throw new Fido2Error('usage', `${option} wants on or off, got '${value}'`);
 }
 
+/** --large-blob-max N: getInfo maxSerializedLargeBlobArray (CTAP 2.1 requires at least 1024), or 0 for none. */
+export function parseLargeBlobMax(value: string): number {
+  const n = Number(value);
+  if (/^\d{1,7}$/.test(value) && (n === 0 || (n >= MIN_LARGE_BLOB_MAX && n <= MAX_LARGE_BLOB_MAX))) return n;
+  throw new Fido2Error('usage', `--large-blob-max wants a size in bytes from ${MIN_LARGE_BLOB_MAX} to ${MAX_LARGE_BLOB_MAX}, or 0 for a key without large blobs, got '${value}'`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (isProfileName(value)) return value;
   throw new Fido2Error('usage', `--profile wants one of ${PROFILE_NAMES.join(', ')}, got '${value}'`);
@@ -75,6 +84,7 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
   const presence = parsePresence(opts.presence ?? 'confirm');
   const resetWindowSeconds = opts.resetWindow === undefined ? undefined : parseResetWindow(opts.resetWindow);
   if (opts.makeCredUvNotRqd !== undefined) parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd);
+  if (opts.largeBlobMax !== undefined) parseLargeBlobMax(opts.largeBlobMax); // refused before the state file is locked
   const statePath = opts.state;
   const unlock = statePath ? lockStateFile(statePath) : () => undefined;
   try {
@@ -102,6 +112,7 @@ async function serve(
     presence,
     ...(opts.makeCredUvNotRqd === undefined ? {} : { makeCredUvNotRqd: parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd) }),
     ...(resetWindowSeconds === undefined ? {} : { resetWindowSeconds }),
+    ...(opts.largeBlobMax === undefined ? {} : { largeBlobMax: parseLargeBlobMax(opts.largeBlobMax) }),
     ...(state ? { state } : {}),
     ...(statePath ? { onStateChange: (s) => saveStateFile(statePath, s) } : {}),
   });

@@ -17,3 +17,4 @@ export * from './make-credential.js';
 export * from './get-assertion.js';
 export * from './user-verification.js';
 export * from './uv-prediction.js';
+export * from './large-blobs.js';

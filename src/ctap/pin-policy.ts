@@ -29,7 +29,30 @@ export function checkNewPin(pin: string, minLength: number): string {
       `The new PIN must be at least ${min} characters and at most ${MAX_PIN_BYTES} bytes`,
     );
   }
+  // The key would take these, but nobody could type them at a PIN prompt again.
+  if (/\p{Cc}/u.test(normalized)) {
+    throw new Fido2Error('pin-policy', 'The new PIN contains a control character (such as a newline or tab), which no PIN prompt can take; choose a PIN without one.');
+  }
+  if (/^\s|\s$/u.test(normalized)) {
+    throw new Fido2Error('pin-policy', 'The new PIN starts or ends with a space, which is easy to lose when typing or copying it; choose a PIN without one there.');
+  }
   return normalized;
+}
+
+/** Both PINs checked, before anything is sent: a "change" to the same PIN would only cost a round trip and mislead. */
+export function checkPinChange(currentPin: string, newPin: string, minLength: number): { current: string; next: string } {
+  const current = checkCurrentPin(currentPin);
+  const next = checkNewPin(newPin, minLength);
+  if (current === next) throw new Fido2Error('pin-policy', 'The new PIN is the same as the current one; choose a different new PIN.');
+  return { current, next };
+}
+
+/**
+ * Said when the key rejects a PIN that starts or ends with whitespace: a PIN
+ * file or variable often carries a stray space that the person never typed.
+ */
+export function surroundingSpaceHint(pin: string | undefined): string {
+  return pin !== undefined && /^\s|\s$/u.test(pin) ? ' The PIN given starts or ends with a space; check the PIN source for a stray one.' : '';
 }
 
 /**

@@ -25,7 +25,7 @@ export async function applyToTargets(targets: readonly Target[], policy: Policy,
     return withKeyLock(lockId, o, fn);
   };
   return runOnKeys(targets, { lock, ...opts }, async (t, ctx) => {
-    const device = await openDevice(t.selector, { ...opts.deps, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+    const device = await openDevice(t.selector, { ...opts.deps, signal: ctx.signal, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
     try {
       if (ctx.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
       const keyOpts: ApplyKeyOptions = { dryRun: opts.dryRun === true };

@@ -10,7 +10,8 @@ import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { PERM_ACFG } from '../ctap/permissions.js';
-import { checkNewPin } from '../ctap/pin-policy.js';
+import { checkCurrentPin, checkNewPin, surroundingSpaceHint } from '../ctap/pin-policy.js';
+import { guardRetries, powerCycleAdvice } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
 import type { CtapHidDevice } from '../hid/ctaphid.js';
 import { describeStep, type KeyState, keyStateFromInfo, planPolicy, type Step } from './plan.js';
@@ -96,9 +97,10 @@ export async function applyToDevice(device: CtapHidDevice, policy: Policy, opts:
     } else if (plan.needsToken && currentPin === undefined) {
       throw new Fido2Error('pin-required', before.pinSet ? "This key's PIN is needed for the changes and none was given; nothing was changed on it." : 'This key takes configuration changes only with built-in user verification, which apply does not use; set a PIN first.');
     }
-    if (plan.needsToken && newPin === undefined && opts.minRetries !== undefined) {
-      const { retries } = await cp.getPinRetries();
-      if (retries <= opts.minRetries) throw new Fido2Error('pin-blocked', `Only ${retries} PIN attempts left (min retries ${opts.minRetries}); nothing was tried on this key.`, { reason: 'retries-guard' });
+    if (plan.needsToken && newPin === undefined) {
+      // Refused here, never spent on the key: an impossible PIN, a key that wants a power cycle, too few attempts left.
+      currentPin = checkCurrentPin(currentPin!);
+      await guardRetries(cp, { label: device.label, ...(opts.minRetries === undefined ? {} : { minRetries: opts.minRetries, minRetriesName: 'min retries' }) });
     }
   } catch (e) {
     return fail(e);
@@ -108,7 +110,7 @@ export async function applyToDevice(device: CtapHidDevice, policy: Policy, opts:
     if (s.step.op !== 'set-pin' && plan.needsToken && token === undefined) {
       try {
         ctx.progress('working', 'PIN token');
-        token = await getToken(cp, currentPin!);
+        token = await getToken(cp, currentPin!, device.label);
       } catch (e) {
         return fail(e);
       }
@@ -136,13 +138,17 @@ export async function applyToDevice(device: CtapHidDevice, policy: Policy, opts:
   return result;
 }
 
-async function getToken(cp: ClientPin, pin: string): Promise<PinUvAuthToken> {
+async function getToken(cp: ClientPin, pin: string, label: string): Promise<PinUvAuthToken> {
   try {
     return await cp.getPinToken(pin, PERM_ACFG);
   } catch (e) {
     if (e instanceof CtapError && e.status === 0x31) {
       const left = await cp.getPinRetries().then((r) => ` ${r.retries} attempts left.`, () => '');
-      throw new Fido2Error('pin-invalid', `Wrong PIN for this key; nothing was changed on it.${left}`, { cause: e });
+      throw new Fido2Error('pin-invalid', `Wrong PIN for this key; nothing was changed on it.${left}${surroundingSpaceHint(pin)}`, { cause: e });
+    }
+    if (e instanceof CtapError && e.status === 0x34) {
+      const left = await cp.getPinRetries().then((r) => ` ${r.retries} attempts left.`, () => '');
+      throw new Fido2Error('pin-blocked', `Wrong PIN for this key, and too many in a row: ${powerCycleAdvice(label)} before trying again; nothing was changed on it.${left}`, { cause: e, reason: 'power-cycle-required' });
     }
     throw e;
   }

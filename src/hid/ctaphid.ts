@@ -30,6 +30,8 @@ export interface CtapHidOptions {
   log?: (line: string) => void;
   /** Source of the CTAPHID_INIT nonce; injectable for tests. */
   random?: (n: number) => Uint8Array;
+  /** Stops waiting for the INIT reply (Ctrl-C while opening). */
+  signal?: AbortSignal;
 }
 
 export interface CborOptions {
@@ -76,6 +78,10 @@ function seconds(ms: number): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function openCancelledError(): Fido2Error {
+  return new Fido2Error('cancelled', 'Cancelled while opening the key; nothing was changed.');
 }
 
 function cancelledError(): Fido2Error {
@@ -148,7 +154,7 @@ async function guard<T>(promise: Promise<T>): Promise<T> {
  */
 async function transact(io: ReportIo, cid: number, cmd: number, payload: Uint8Array, opts: TransactOptions): Promise<Uint8Array> {
   encodeMessage(cid, cmd, payload); // rejects oversized requests before anything is sent
-  if (opts.signal?.aborted) throw cancelledError();
+  if (opts.signal?.aborted) throw cmd === CTAPHID.INIT ? openCancelledError() : cancelledError();
   io.stats.transactions++;
   for (let attempt = 0; ; attempt++) {
     await io.drain();
@@ -164,7 +170,7 @@ async function transact(io: ReportIo, cid: number, cmd: number, payload: Uint8Ar
         );
       }
       await sleep(BUSY_BACKOFF_MS[attempt]!);
-      if (opts.signal?.aborted) throw cancelledError();
+      if (opts.signal?.aborted) throw cmd === CTAPHID.INIT ? openCancelledError() : cancelledError();
     }
   }
 }
@@ -174,6 +180,8 @@ async function awaitReply(io: ReportIo, cid: number, cmd: number, opts: Transact
   let deadline = Date.now() + opts.timeoutMs;
   let cancelSent = false;
   for (;;) {
+    // No channel exists yet during INIT, so there is nothing to cancel on the key: stop at once.
+    if (opts.signal?.aborted && cmd === CTAPHID.INIT) throw openCancelledError();
     if (opts.signal?.aborted && !cancelSent) {
       cancelSent = true;
       await io.send(cid, CTAPHID.CANCEL, new Uint8Array(0));
@@ -256,7 +264,7 @@ export class CtapHidDevice {
     const sameNonce = (payload: Uint8Array): boolean =>
       payload.length >= INIT_NONCE_SIZE && nonce.every((b, i) => payload[i] === b);
     // A reply with another nonce answers another client's INIT; discard it and keep reading.
-    const reply = await transact(io, BROADCAST_CID, CTAPHID.INIT, nonce, { timeoutMs, accept: sameNonce });
+    const reply = await transact(io, BROADCAST_CID, CTAPHID.INIT, nonce, { timeoutMs, accept: sameNonce, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (reply.length < INIT_RESPONSE_SIZE) {
       throw new Fido2Error(
         'transport',

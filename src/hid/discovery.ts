@@ -4,7 +4,7 @@
  * virtual key).
  */
 import { Fido2Error } from '../errors.js';
-import { CtapHidDevice, type CtapHidOptions } from './ctaphid.js';
+import { CtapHidDevice, type CtapHidOptions, openCancelledError } from './ctaphid.js';
 import type { HidDeviceRecord } from './node-hid-transport.js';
 import type { Transport } from './transport.js';
 
@@ -36,7 +36,7 @@ export interface DiscoveryDeps {
   openSim?: () => Promise<Transport>;
 }
 
-export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'log'>, DiscoveryDeps {}
+export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'log' | 'signal'>, DiscoveryDeps {}
 
 /** The rule that gives the logged-in user the FIDO hidraw nodes (systemd tags them ID_FIDO_TOKEN). */
 export const LINUX_UDEV_RULE = 'ACTION=="add|change", SUBSYSTEM=="hidraw", ENV{ID_FIDO_TOKEN}=="1", TAG+="uaccess", GROUP="plugdev", MODE="0660"';
@@ -161,26 +161,54 @@ export async function selectHidDevice(
 export async function openDevice(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<CtapHidDevice> {
   const parsed = parseDeviceSelector(selector);
   if (parsed.kind === 'touch') throw new Fido2Error('usage', 'Internal error: --device touch is chosen above the HID layer');
-  let transport: Transport;
-  if (parsed.kind === 'sim') {
-    transport = opts.openSim ? await opts.openSim() : await (await import('./sim-transport.js')).openSimTransport();
-  } else if (parsed.kind === 'tcp') {
-    transport = opts.openTcp
-      ? await opts.openTcp(parsed.host, parsed.port)
-      : await (await import('./tcp-transport.js')).openTcpTransport(parsed.host, parsed.port);
-  } else {
-    const device = await selectHidDevice(parsed, opts);
-    transport = opts.openHid
-      ? await opts.openHid(device.path)
-      : await (await import('./node-hid-transport.js')).openNodeHidTransport(device.path);
-  }
+  const opening = (async (): Promise<Transport> => {
+    if (parsed.kind === 'sim') {
+      return opts.openSim ? await opts.openSim() : await (await import('./sim-transport.js')).openSimTransport();
+    } else if (parsed.kind === 'tcp') {
+      return opts.openTcp
+        ? await opts.openTcp(parsed.host, parsed.port)
+        : await (await import('./tcp-transport.js')).openTcpTransport(parsed.host, parsed.port);
+    } else {
+      const device = await selectHidDevice(parsed, opts);
+      return opts.openHid
+        ? await opts.openHid(device.path)
+        : await (await import('./node-hid-transport.js')).openNodeHidTransport(device.path);
+    }
+  })();
+  const transport = await untilAborted(opening, opts.signal);
   try {
     const ctapOpts: CtapHidOptions = {};
     if (opts.timeoutMs !== undefined) ctapOpts.timeoutMs = opts.timeoutMs;
     if (opts.log) ctapOpts.log = opts.log;
+    if (opts.signal) ctapOpts.signal = opts.signal;
     return await CtapHidDevice.open(transport, ctapOpts);
   } catch (error) {
     await transport.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** One listener per signal, however many keys open under it at once (a fleet run shares one). */
+const abortedOf = new WeakMap<AbortSignal, Promise<void>>();
+function whenAborted(signal: AbortSignal): Promise<void> {
+  let p = abortedOf.get(signal);
+  if (!p) {
+    p = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    abortedOf.set(signal, p);
+  }
+  return p;
+}
+
+/**
+ * Ctrl-C while a transport is still opening (a TCP connect, a HID open) ends
+ * the wait at once; a transport that opens later is closed unused.
+ */
+async function untilAborted(opening: Promise<Transport>, signal: AbortSignal | undefined): Promise<Transport> {
+  if (!signal) return opening;
+  const result = await Promise.race([opening, signal.aborted ? undefined : whenAborted(signal)]);
+  if (result === undefined) {
+    void opening.then((t) => t.close(), () => undefined);
+    throw openCancelledError();
+  }
+  return result;
 }

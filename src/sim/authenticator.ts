@@ -12,6 +12,7 @@ import type { KeyContext } from './context.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { MAX_MSG_SIZE, getInfo, infoOptions } from './get-info.js';
 import { makeCredential } from './make-credential.js';
+import { largeBlobs } from './large-blobs.js';
 import { CtapStatusError, Status, fail, type StatusCode } from './status.js';
 import { loadP256 } from '../p256.js';
 
@@ -25,6 +26,7 @@ export const Command = {
   credentialManagement: 0x0a,
   selection: 0x0b,
   config: 0x0d,
+  largeBlobs: 0x0c,
   bioEnrollment: 0x09,
   /** The CTAP 2.1 draft's prototype bio enrollment (getInfo "userVerificationMgmtPreview"). */
   bioEnrollmentPreview: 0x40,
@@ -75,6 +77,9 @@ async function dispatch(ctx: KeyContext, command: number, body: Uint8Array): Pro
     case Command.config:
       if (!v21) fail(Status.INVALID_COMMAND);
       return authenticatorConfig(ctx, decodeRequest(body));
+    case Command.largeBlobs:
+      if (ctx.largeBlobMax === undefined) fail(Status.INVALID_COMMAND);
+      return largeBlobs(ctx, decodeRequest(body).map);
     default:
       return fail(Status.INVALID_COMMAND);
   }

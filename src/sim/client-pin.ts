@@ -223,8 +223,9 @@ function changePin(ctx: KeyContext, params: CborMap): void {
 /** Permission bits this key can grant; the rest are CTAP2_ERR_UNAUTHORIZED_PERMISSION. */
 function checkPermissions(ctx: KeyContext, permissions: number): void {
   if (permissions === 0) fail(Status.INVALID_PARAMETER);
-  // be only on a key that can enroll fingers (§6.5.5.7: bioEnroll supported).
-  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg | (ctx.sensor ? Permission.be : 0);
+  // be only on a key that can enroll fingers (§6.5.5.7: bioEnroll supported), lbw only with largeBlobs.
+  const optional = (ctx.sensor ? Permission.be : 0) | (ctx.largeBlobMax !== undefined ? Permission.lbw : 0);
+  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg | optional;
   if (permissions > 0xff || (permissions & ~grantable) !== 0) fail(Status.UNAUTHORIZED_PERMISSION);
 }
 

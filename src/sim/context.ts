@@ -34,6 +34,8 @@ export interface AssertionBatch {
   readonly userVerified: boolean;
   readonly remaining: StoredCredential[];
   readonly expiresAt: number;
+  /** The largeBlobKey extension asked for the credentials' keys (§12.3). */
+  readonly largeBlobKey: boolean;
 }
 
 /**
@@ -56,6 +58,15 @@ export interface VolatileState {
   credentialEnumeration: CredentialEnumeration | undefined;
   /** The fingerprint enrollment in progress (CTAP 2.1 §6.7.2): power loss abandons it. */
   enrollment: { readonly templateId: Uint8Array; remaining: number } | undefined;
+  /** A large-blob array being written in fragments (CTAP 2.1 §6.10.3); committed when complete. */
+  largeBlobWrite: LargeBlobWrite | undefined;
+}
+
+/** §6.10.3's expectedLength and the buffer; its length is expectedNextOffset. */
+export interface LargeBlobWrite {
+  readonly expectedLength: number;
+  readonly fragments: Uint8Array[];
+  received: number;
 }
 
 export function freshVolatileState(now: number): VolatileState {
@@ -68,6 +79,7 @@ export function freshVolatileState(now: number): VolatileState {
     assertions: undefined,
     credentialEnumeration: undefined,
     enrollment: undefined,
+    largeBlobWrite: undefined,
   };
 }
 
@@ -93,6 +105,8 @@ export interface KeyContext {
   /** The makeCredUvNotRqd feature is built in (CTAP 2.1 §6.4); alwaysUv still turns it off while on. */
   readonly makeCredUvNotRqd: boolean;
   readonly resetWindowMs: number | undefined;
+  /** getInfo maxSerializedLargeBlobArray; undefined on a key without large blobs (§6.10). */
+  readonly largeBlobMax: number | undefined;
   readonly io: UserIo;
   now(): number;
   /** Call after every change to `state`, so --state files follow it. */

@@ -38,6 +38,7 @@ const R = {
   publicKey: 8,
   totalCredentials: 9,
   credProtect: 10,
+  largeBlobKey: 11,
 };
 
 export function credentialManagement(ctx: KeyContext, req: Request, preview: boolean): Encodable | undefined {
@@ -156,12 +157,15 @@ function credentialResponse(c: StoredCredential): Map<number, Encodable> {
   const user = new Map<string, Encodable>([['id', c.userId]]);
   if (c.userName !== undefined) user.set('name', c.userName);
   if (c.userDisplayName !== undefined) user.set('displayName', c.userDisplayName);
-  return new Map<number, Encodable>([
+  const response = new Map<number, Encodable>([
     [R.user, user],
     [R.credentialID, { id: c.id, type: 'public-key' }],
     [R.publicKey, coseEs256PublicKeyMap(c.privateKey)],
     [R.credProtect, c.credProtect],
   ]);
+  // §6.8.4: so that a platform can tell which large-blob entry belongs to which credential.
+  if (c.largeBlobKey) response.set(R.largeBlobKey, c.largeBlobKey);
+  return response;
 }
 
 /** The stored credential a PublicKeyCredentialDescriptor names (§6.8.5, §6.8.6). */

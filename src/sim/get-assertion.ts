@@ -7,6 +7,7 @@ import { bytesEqual, credentialIds } from './make-credential.js';
 import { optArray, optBool, optBytes, optMap, optUint, reqBytes, reqText } from './params.js';
 import type { StoredCredential } from './state.js';
 import { Status, fail } from './status.js';
+import { wantsLargeBlobKey } from './large-blob-key.js';
 import { answerZeroLengthParam, checkProtocolPresent, establishUserVerification } from './user-verification.js';
 
 const P = { rpId: 1, clientDataHash: 2, allowList: 3, extensions: 4, options: 5, pinUvAuthParam: 6, protocol: 7 };
@@ -19,7 +20,7 @@ export async function getAssertion(ctx: KeyContext, params: CborMap): Promise<En
   const clientDataHash = reqBytes(params, P.clientDataHash);
   const allowList = optArray(params, P.allowList);
   const allowed = credentialIds(allowList);
-  optMap(params, P.extensions);
+  const largeBlobKey = wantsLargeBlobKey(ctx, optMap(params, P.extensions));
   const options = optMap(params, P.options) ?? new Map();
   const pinUvAuthParam = optBytes(params, P.pinUvAuthParam);
   const protocol = optUint(params, P.protocol);
@@ -61,6 +62,7 @@ export async function getAssertion(ctx: KeyContext, params: CborMap): Promise<En
     userVerified: uv.userVerified,
     remaining: rest,
     expiresAt: ctx.now() + NEXT_ASSERTION_WINDOW_MS,
+    largeBlobKey,
   };
   const response = assertion(ctx, batch, first!, !allowList);
   if (rest.length > 0) {
@@ -119,5 +121,7 @@ function assertion(ctx: KeyContext, batch: AssertionBatch, cred: StoredCredentia
     if (batch.userVerified && cred.userDisplayName !== undefined) user.set('displayName', cred.userDisplayName);
     response.set(4, user);
   }
+  // §12.3: the key of each credential that has one, for the platform to open its blob.
+  if (batch.largeBlobKey && cred.largeBlobKey) response.set(7, cred.largeBlobKey);
   return response;
 }

@@ -38,6 +38,7 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     o.set('makeCredUvNotRqd', ctx.makeCredUvNotRqd && !ctx.state.alwaysUv);
     o.set('ep', ctx.state.enterpriseAttestation);
     if (ctx.sensor) o.set('uvAcfg', true);
+    if (ctx.largeBlobMax !== undefined) o.set('largeBlobs', true);
   }
   return o;
 }
@@ -57,11 +58,13 @@ export function getInfo(ctx: KeyContext): Encodable {
   ]);
   if (ctx.profile.versions.includes('FIDO_2_1_PRE')) {
     info.set(0x02, v21 ? ['credProtect', 'minPinLength'] : ['credProtect']);
+    if (ctx.largeBlobMax !== undefined) (info.get(0x02) as string[]).push('largeBlobKey');
   }
   if (v21) {
     info.set(0x0c, ctx.state.forcePinChange);
     info.set(0x0d, ctx.state.minPinLength);
     info.set(0x0e, FIRMWARE_VERSION);
+    if (ctx.largeBlobMax !== undefined) info.set(0x0b, ctx.largeBlobMax);
     info.set(0x10, MAX_MIN_PIN_LENGTH_RPIDS);
     info.set(0x14, MAX_DISCOVERABLE_CREDENTIALS - ctx.state.credentials.length);
   }

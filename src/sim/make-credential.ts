@@ -14,6 +14,7 @@ import { MAX_CREDENTIALS_IN_LIST, MAX_DISCOVERABLE_CREDENTIALS } from './get-inf
 import { asMap, optArray, optBool, optBytes, optInt, optMap, optText, optUint, reqArray, reqBytes, reqMap, reqText } from './params.js';
 import type { CredProtect } from './state.js';
 import { Status, fail } from './status.js';
+import { newLargeBlobKey, wantsLargeBlobKeyOnCreate } from './large-blob-key.js';
 import { answerZeroLengthParam, checkProtocolPresent, establishUserVerification } from './user-verification.js';
 
 const P = {
@@ -88,6 +89,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
   const rk = optBool(options, 'rk') ?? false;
   if (optBool(options, 'up') === false) fail(Status.INVALID_OPTION); // creation always needs presence
   const uvOption = optBool(options, 'uv');
+  const largeBlobKeyWanted = wantsLargeBlobKeyOnCreate(ctx, extensions, rk);
   if (ep !== undefined) {
     if (!ctx.state.enterpriseAttestation) fail(Status.INVALID_PARAMETER);
     if (ep !== 1 && ep !== 2) fail(Status.INVALID_OPTION);
@@ -127,6 +129,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
   const credProtect: CredProtect = requestedProtect ?? 1;
   const privateKey = newCredentialPrivateKey();
   const credentialId = wrapCredentialId(ctx.state.credentialSecret, rpHash, privateKey, credProtect, rk);
+  const largeBlobKey = largeBlobKeyWanted ? newLargeBlobKey() : undefined;
   if (rk) {
     if (replacing >= 0) ctx.state.credentials.splice(replacing, 1);
     ctx.state.credentials.push({
@@ -139,6 +142,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
       privateKey,
       credProtect,
       serial: ctx.state.nextSerial++,
+      ...(largeBlobKey ? { largeBlobKey } : {}),
     });
   }
   ctx.state.signCount += 1;
@@ -167,6 +171,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
     [3, { alg: ES256, sig }],
   ]);
   if (ep !== undefined) response.set(4, true);
+  if (largeBlobKey) response.set(5, largeBlobKey);
   return response;
 }
 

@@ -3,7 +3,7 @@
  * and its JSON form. Everything volatile (key-agreement keys, tokens, the
  * consecutive-wrong-PIN count) lives in the authenticator instead.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const MAX_PIN_RETRIES = 8;
 export const MAX_UV_RETRIES = 8;
@@ -23,6 +23,8 @@ export interface StoredCredential {
   readonly credProtect: CredProtect;
   /** Creation order: getAssertion lists the newest first (§6.2.2). */
   readonly serial: number;
+  /** The 32-byte key of the largeBlobKey extension (§12.3), when the credential was made with it. */
+  readonly largeBlobKey?: Uint8Array | undefined;
 }
 
 /** An enrolled finger (CTAP 2.1 §6.7): its templateId and optional templateFriendlyName. */
@@ -49,6 +51,8 @@ export interface PersistentState {
   credentials: StoredCredential[];
   /** Enrolled fingers of the built-in sensor; empty on a key without one. */
   fingerprints: StoredFingerprint[];
+  /** The serialized large-blob array (§6.10): CBOR array || LEFT(SHA-256(array), 16). */
+  largeBlobArray: Uint8Array;
 }
 
 /**
@@ -77,6 +81,13 @@ export function pinMatches(record: PinRecord, pinHash16: Uint8Array): boolean {
   return pinHash16.length === 16 && timingSafeEqual(verifierOf(record.salt, pinHash16), record.verifier);
 }
 
+/** §6.10: a key starts with the empty CBOR array 0x80 followed by LEFT(SHA-256(0x80), 16). */
+export function initialLargeBlobArray(): Uint8Array {
+  const empty = Uint8Array.of(0x80);
+  const hash = createHash('sha256').update(empty).digest().subarray(0, 16);
+  return new Uint8Array([...empty, ...hash]);
+}
+
 export function freshState(aaguid: Uint8Array): PersistentState {
   return {
     aaguid,
@@ -93,6 +104,7 @@ export function freshState(aaguid: Uint8Array): PersistentState {
     nextSerial: 1,
     credentials: [],
     fingerprints: [],
+    largeBlobArray: initialLargeBlobArray(),
   };
 }
 
@@ -129,8 +141,10 @@ export function stateToJson(s: PersistentState): unknown {
       privateKey: hex(c.privateKey),
       credProtect: c.credProtect,
       serial: c.serial,
+      ...(c.largeBlobKey ? { largeBlobKey: hex(c.largeBlobKey) } : {}),
     })),
     fingerprints: s.fingerprints.map((f) => ({ id: hex(f.id), name: f.name ?? null })),
+    largeBlobArray: hex(s.largeBlobArray),
   };
 }
 
@@ -205,9 +219,12 @@ export function stateFromJson(doc: unknown): PersistentState {
         privateKey: bytes(co, 'privateKey', [32]),
         credProtect: int(co, 'credProtect', 1, 3) as CredProtect,
         serial: int(co, 'serial', 0, Number.MAX_SAFE_INTEGER),
+        // Files written before large blobs have no key: such credentials have none.
+        ...(co.largeBlobKey === undefined ? {} : { largeBlobKey: bytes(co, 'largeBlobKey', [32]) }),
       };
     }),
     fingerprints: fingerprintsFromJson(o.fingerprints),
+    largeBlobArray: largeBlobArrayFromJson(o),
   };
 }
 
@@ -226,4 +243,12 @@ function fingerprintsFromJson(v: unknown): StoredFingerprint[] {
     const fo = obj(f, `fingerprint ${i}`);
     return { id: bytes(fo, 'id'), name: optText(fo, 'name') };
   });
+}
+
+/** Files written before large blobs have no array: the initial empty one then. */
+function largeBlobArrayFromJson(o: Json): Uint8Array {
+  if (o.largeBlobArray === undefined) return initialLargeBlobArray();
+  const a = bytes(o, 'largeBlobArray');
+  if (a.length < 17) throw new StateFormatError('largeBlobArray is shorter than its 16-byte checksum');
+  return a;
 }

@@ -11,6 +11,7 @@ import { awaitUserPresence, type PresenceMode } from './presence.js';
 import { aaguidBytes, profile as profileOf, type Profile, type ProfileName } from './profiles.js';
 import { freshState, type PersistentState } from './state.js';
 import { u2fMessage } from './u2f.js';
+import { DEFAULT_LARGE_BLOB_MAX, MAX_LARGE_BLOB_MAX, MIN_LARGE_BLOB_MAX } from './large-blobs.js';
 
 export type { PresenceMode } from './presence.js';
 export type { ProfileName } from './profiles.js';
@@ -30,6 +31,11 @@ export interface VirtualKeyOptions {
   readonly presence?: PresenceMode;
   /** Accept authenticatorReset only this long after power-up; default: any time. */
   readonly resetWindowSeconds?: number;
+  /**
+   * The fido-2.1 profile's large-blob storage (getInfo maxSerializedLargeBlobArray),
+   * default 4096 bytes; 0 makes a 2.1 key without authenticatorLargeBlobs.
+   */
+  readonly largeBlobMax?: number;
   readonly quirks?: { readonly toggleAlwaysUvIgnored?: boolean };
   /**
    * getInfo makeCredUvNotRqd (CTAP 2.1 keys only): true (the default) lets a protected key make
@@ -63,6 +69,10 @@ export class VirtualKey {
   private readonly options: VirtualKeyOptions;
 
   constructor(options: VirtualKeyOptions = {}) {
+    const lbMax = options.largeBlobMax ?? 0;
+    if (lbMax !== 0 && !(lbMax >= MIN_LARGE_BLOB_MAX && lbMax <= MAX_LARGE_BLOB_MAX)) {
+      throw new RangeError(`largeBlobMax must be 0 or from ${MIN_LARGE_BLOB_MAX} to ${MAX_LARGE_BLOB_MAX}`);
+    }
     this.options = options;
     this.profile = profileOf(options.profile ?? 'fido-2.1');
     this.state = options.state ?? freshState(aaguidBytes(this.profile));
@@ -159,6 +169,7 @@ export class VirtualKey {
     const sensor = this.options.uv === true && this.profile.cbor;
     const state = this.state;
     const resetWindow = this.options.resetWindowSeconds;
+    const largeBlobMax = this.profile.ctap21 ? (this.options.largeBlobMax ?? DEFAULT_LARGE_BLOB_MAX) : 0;
     return {
       profile: this.profile,
       state: this.state,
@@ -170,6 +181,7 @@ export class VirtualKey {
       quirks: { toggleAlwaysUvIgnored: this.options.quirks?.toggleAlwaysUvIgnored === true },
       makeCredUvNotRqd: this.options.makeCredUvNotRqd !== false,
       resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
+      largeBlobMax: largeBlobMax > 0 ? largeBlobMax : undefined,
       io,
       now: () => Date.now(),
       persist: () => this.options.onStateChange?.(this.state),
@@ -180,6 +192,7 @@ export class VirtualKey {
         this.volatile.consecutiveUvFailures = 0;
         this.volatile.keyAgreement.clear();
         this.volatile.enrollment = undefined;
+        this.volatile.largeBlobWrite = undefined;
         this.options.onStateChange?.(this.state);
       },
     };

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyPolicy, EXIT_CODES, Fido2Error, openKey } from '../../src/index.js';
+import { applyPolicy, EXIT_CODES, Fido2Error, LargeBlobError, openKey } from '../../src/index.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';
 import { startSimServer } from '../../src/sim/server.js';
 import { CtapHost } from '../sim/harness.js';
-import { CTAP, makeCredentialParams } from '../sim/platform.js';
+import { CTAP, makeCredentialParams, parseMakeCredential } from '../sim/platform.js';
 import { startKey, type KeyUnderTest } from '../commands/harness.js';
 
 const keys: KeyUnderTest[] = [];
@@ -72,5 +72,58 @@ describe('library API', () => {
     const dry = await applyPolicy(a.device, { pin: true, alwaysUv: true }, { dryRun: true });
     expect(dry[0]).toMatchObject({ ok: true, changed: false, steps: [] });
     await expect(applyPolicy(a.device, { alwaysUV: true } as never)).rejects.toBeInstanceOf(Fido2Error);
+  });
+
+  it('applyPolicy on more keys than the default listener limit opens them all without a process warning', async () => {
+    const many = await Promise.all(Array.from({ length: 12 }, () => startKey()));
+    keys.push(...many);
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const results = await applyPolicy(many.map((k) => k.device), { pin: true }, { pin: '97531864', jobs: 12 });
+      expect(results.filter((r) => r.ok && r.changed)).toHaveLength(12);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('stores, reads and deletes a passkey\'s large blob with the PIN', async () => {
+    const k = await startKey();
+    keys.push(k);
+    const host = await CtapHost.open(k.key);
+    const made = await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, rpId: 'example.com', userId: new TextEncoder().encode('alice'), extensions: { largeBlobKey: true } }));
+    const plain = await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, rpId: 'example.com', userId: new TextEncoder().encode('bob') }));
+    host.close();
+    const credentialId = parseMakeCredential(made).credentialId;
+    const key = await openKey(k.device);
+    try {
+      await key.setPin('24682468');
+      expect(await key.getLargeBlob('24682468', credentialId)).toBeUndefined();
+      await key.setLargeBlob('24682468', credentialId, new TextEncoder().encode('certificate'));
+      await key.setLargeBlob('24682468', credentialId, new TextEncoder().encode('certificate v2'));
+      expect(new TextDecoder().decode(await key.getLargeBlob('24682468', credentialId))).toBe('certificate v2');
+      await expect(key.setLargeBlob('24682468', parseMakeCredential(plain).credentialId, new Uint8Array(1))).rejects.toMatchObject({ kind: 'unsupported', reason: 'no-large-blob-key' });
+      await expect(key.getLargeBlob('24682468', new Uint8Array(16))).rejects.toMatchObject({ kind: 'usage', reason: 'credential-unknown' });
+      expect(await key.deleteLargeBlob('24682468', credentialId)).toBe(true);
+      expect(await key.deleteLargeBlob('24682468', credentialId)).toBe(false);
+      expect(await key.getLargeBlob('24682468', credentialId)).toBeUndefined();
+    } finally {
+      await key.close();
+    }
+  });
+
+  it('a key without large blobs: LargeBlobError, kind unsupported', async () => {
+    const k = await startKey({ profile: 'fido-2.0' });
+    keys.push(k);
+    const key = await openKey(k.device);
+    try {
+      await expect(key.getLargeBlob('24682468', new Uint8Array(16))).rejects.toBeInstanceOf(LargeBlobError);
+      await expect(key.getLargeBlob('24682468', new Uint8Array(16))).rejects.toMatchObject({ name: 'LargeBlobError', code: 'unsupported', kind: 'unsupported' });
+    } finally {
+      await key.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /** `fingerprints list/add/rename/delete` through the built CLI against served virtual keys, on 0x09 and on 0x40. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VirtualKeyOptions } from '../../src/sim/virtual-key.js';
-import { type KeyUnderTest, runCli, startKey } from './harness.js';
+import { type KeyUnderTest, runCli, startKeyWithPin } from './harness.js';
 
 const PIN = '1234';
 const env = { FIDO2_PIN: PIN };
@@ -13,8 +13,7 @@ afterEach(async () => {
 });
 
 async function keyWithPin(o: VirtualKeyOptions): Promise<KeyUnderTest> {
-  k = await startKey(o);
-  expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_NEW_PIN: PIN } })).code).toBe(0);
+  k = await startKeyWithPin(PIN, o);
   return k;
 }
 

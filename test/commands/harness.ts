@@ -15,7 +15,10 @@ export interface CliResult {
  * Runs the built CLI as a user would, in its own process, so exit codes,
  * stdout/stderr separation and environment handling are tested for real.
  */
-export function runCli(args: string[], opts: { env?: Record<string, string>; stdin?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string; holdStdin?: boolean; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, FIDO2_PIN: undefined, FIDO2_NEW_PIN: undefined, ...opts.env };
     const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -28,7 +31,9 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; std
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+    // holdStdin: written but never ended, like a FIFO whose writer stays open.
+    if (opts.holdStdin) child.stdin.write(opts.stdin ?? '');
+    else child.stdin.end(opts.stdin ?? '');
   });
 }
 
@@ -73,6 +78,16 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
     plugIn: () => server.plugIn(),
     close: () => server.close(),
   };
+}
+
+/** A served key whose PIN was set through the CLI; the tap starts empty after that. */
+export async function startKeyWithPin(pin: string, options: VirtualKeyOptions = {}): Promise<KeyUnderTest> {
+  const k = await startKey(options);
+  const r = await runCli(['set-pin', '--device', k.device], { env: { FIDO2_NEW_PIN: pin } });
+  if (r.code !== 0) throw new Error(`set-pin failed: ${r.stderr}`);
+  k.ctapCommands.length = 0;
+  k.hidCommands.length = 0;
+  return k;
 }
 
 export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;

@@ -12,6 +12,7 @@ function fakeIo(over: Partial<PinIo> & { stdin?: string; answers?: string[] } = 
   return {
     env: over.env ?? {},
     isTty: over.isTty ?? false,
+    ...(over.stdinIsTty === undefined ? {} : { stdinIsTty: over.stdinIsTty }),
     readStdin: async () => over.stdin ?? '',
     prompt: async (q) => {
       prompts.push(q);
@@ -132,5 +133,19 @@ describe('readPin', () => {
     const io = fakeIo({ isTty: true, answers: ['1357'] });
     expect(await readPin('current', {}, io)).toBe('1357');
     expect(io.prompts).toEqual(['PIN: ']);
+  });
+});
+
+describe('--pin-stdin on a terminal', () => {
+  it('asks without echo instead of reading a visible line', async () => {
+    const io = fakeIo({ isTty: true, stdinIsTty: true, stdin: 'never read', answers: ['1357'] });
+    expect(await readPin('current', { pinStdin: true }, io)).toBe('1357');
+    expect(io.prompts).toEqual(['PIN: ']);
+  });
+
+  it('asks twice for a new PIN given by --new-pin-stdin', async () => {
+    const io = fakeIo({ isTty: true, stdinIsTty: true, answers: ['24682468', '24682468'] });
+    expect(await readPin('new', { newPinStdin: true }, io)).toBe('24682468');
+    expect(io.prompts).toEqual(['New PIN: ', 'Repeat the new PIN: ']);
   });
 });

@@ -6,9 +6,10 @@ import {
   CredentialManagement,
   credMgmtMessage,
   CredMgmtSubCommand,
+  parseCredential,
 } from '../../src/ctap/credential-management.js';
 import { Ctap2 } from '../../src/ctap/ctap2.js';
-import { encodeCbor } from '../../src/ctap/cbor.js';
+import { decodeCborMap, encodeCbor } from '../../src/ctap/cbor.js';
 import { pinProtocolV1, pinProtocolV2 } from '../../src/ctap/pin-protocol.js';
 import { PERM_CM } from '../../src/ctap/permissions.js';
 import { CtapHidDevice } from '../../src/hid/ctaphid.js';
@@ -16,7 +17,7 @@ import { openSimTransport } from '../../src/hid/sim-transport.js';
 import { VirtualKey, type ProfileName } from '../../src/sim/virtual-key.js';
 import { CtapHost } from '../sim/harness.js';
 import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
-import { bstr, hex, tstr } from './helpers.js';
+import { bstr, coseHex, hex, tstr, unhex } from './helpers.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -112,4 +113,35 @@ it('an empty key lists nothing after one metadata step', async () => {
   expect(await cm.listRps()).toEqual([]);
   void pinProtocolV1;
   await device.close();
+});
+
+describe('largeBlobKey in enumerateCredentials (§6.8.4, member 0x0B)', () => {
+  const user = `06a1${tstr('id')}${bstr('75')}`;
+  const credId = `07a2${tstr('id')}${bstr('0102')}${tstr('type')}${tstr('public-key')}`;
+  const publicKey = `08${coseHex('11'.repeat(32), '22'.repeat(32))}`;
+
+  it('is exposed on the credential when the key sends it, and absent otherwise', () => {
+    const lbk = '5a'.repeat(32);
+    expect(hex(parseCredential(decodeCborMap(unhex(`a4${user}${credId}${publicKey}0b${bstr(lbk)}`))).credential.largeBlobKey!)).toBe(lbk);
+    expect(parseCredential(decodeCborMap(unhex(`a3${user}${credId}${publicKey}`))).credential.largeBlobKey).toBeUndefined();
+    expect(() => parseCredential(decodeCborMap(unhex(`a4${user}${credId}${publicKey}0b01`)))).toThrow(/largeBlobKey is not a byte string/);
+  });
+
+  it('a virtual key returns the key makeCredential gave for a credential made with the extension', async () => {
+    const key = new VirtualKey();
+    const host = await CtapHost.open(key);
+    const made = await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, rpId: 'a.example', userId: utf8('u1'), extensions: { largeBlobKey: true } }));
+    await host.ok(CTAP.makeCredential, makeCredentialParams({ rk: true, rpId: 'a.example', userId: utf8('u2') }));
+    expect(await new Platform(host).setPin('1234')).toBe(0);
+    host.close();
+    const device = await CtapHidDevice.open(await openSimTransport(key));
+    const ctap = new Ctap2(device);
+    const info = await ctap.getInfo();
+    const cm = new CredentialManagement(ctap, info, await new ClientPin(ctap, info).getPinToken('1234', PERM_CM));
+    const all = (await cm.listAll()).rps.flatMap((r) => r.credentials);
+    const withKey = all.find((c) => hex(c.credentialId) === hex(parseMakeCredential(made).credentialId))!;
+    expect(hex(withKey.largeBlobKey!)).toBe(hex(made.get(5) as Uint8Array));
+    expect(all.filter((c) => c.largeBlobKey === undefined)).toHaveLength(1);
+    await device.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNewPin } from '../../src/ctap/pin-policy.js';
+import { checkNewPin, checkPinChange, surroundingSpaceHint } from '../../src/ctap/pin-policy.js';
 import { padPin, pinHash } from '../../src/ctap/client-pin.js';
 import { Fido2Error } from '../../src/errors.js';
 import { hex } from './helpers.js';
@@ -56,5 +56,50 @@ describe('checkNewPin', () => {
     const e = refusal('s3cr', 8);
     expect(e.message).not.toContain('s3cr');
     expect(refusal('secret-pin-'.repeat(7), 4).message).not.toContain('secret');
+  });
+});
+
+describe('new PINs nobody could type again', () => {
+  it.each([
+    ['a newline', '1234\n5678', /control character/],
+    ['a tab', '1234\t5678', /control character/],
+    ['a carriage return at the end', '12345678\r', /control character/],
+    ['an escape', '1234\u001b678', /control character/],
+    ['a leading space', ' 12345678', /starts or ends with a space/],
+    ['a trailing space', '12345678 ', /starts or ends with a space/],
+    ['a trailing no-break space', '12345678\u00a0', /starts or ends with a space/],
+  ])('refuses %s with pin-policy and no echo', (_n, pin, why) => {
+    const e = refusal(pin, 4);
+    expect(e.message).toMatch(why);
+    expect(e.message).not.toContain(pin.trim());
+  });
+
+  it('takes spaces inside a PIN', () => {
+    expect(checkNewPin('correct horse', 4)).toBe('correct horse');
+  });
+});
+
+describe('checkPinChange', () => {
+  it('refuses a new PIN equal to the current one, also when they differ only by normalisation', () => {
+    expect(() => checkPinChange('48213579', '48213579', 4)).toThrow(/same as the current one/);
+    expect(() => checkPinChange('n\u0303ino', 'ñino', 4)).toThrow(/same as the current one/);
+    expect(checkPinChange('48213579', '97531246', 4)).toEqual({ current: '48213579', next: '97531246' });
+  });
+
+  it('checks the current PIN first: an impossible one is named as such', () => {
+    expect(() => checkPinChange('123', '97531246', 4)).toThrow(/The PIN given has 3 characters/);
+  });
+});
+
+describe('surroundingSpaceHint', () => {
+  it.each([
+    ['12345678 ', true],
+    ['\t12345678', true],
+    ['1234 5678', false],
+    ['12345678', false],
+    [undefined, false],
+  ])('%j → hint %s', (pin, hint) => {
+    expect(surroundingSpaceHint(pin) !== '').toBe(hint);
+    if (pin) expect(surroundingSpaceHint(pin)).not.toContain(pin.trim());
   });
 });

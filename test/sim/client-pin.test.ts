@@ -164,10 +164,16 @@ describe('tokens and permissions', () => {
     await p.setPin('1234');
     expect((await p.token('1234', 0)).status).toBe(ST.INVALID_PARAMETER);
     expect((await p.token('1234', PERM.be)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
-    expect((await p.token('1234', PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
-    expect((await p.token('1234', PERM.mc | PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
+    expect((await p.token('1234', PERM.lbw)).status).toBe(ST.OK);
     expect((await p.token('1234', PERM.mc | PERM.cm)).status).toBe(ST.OK);
     expect((await p.token('1234', PERM.cm, 'example.com')).status).toBe(ST.OK);
+  });
+
+  it('lbw is UNAUTHORIZED_PERMISSION on a key without large blobs', async () => {
+    const { p } = await setup({ largeBlobMax: 0 });
+    await p.setPin('1234');
+    expect((await p.token('1234', PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
+    expect((await p.token('1234', PERM.mc | PERM.lbw)).status).toBe(ST.UNAUTHORIZED_PERMISSION);
   });
 
   it('a token for protocol 1 does not verify under protocol 2, and a new token retires the old one', async () => {

@@ -73,7 +73,7 @@ describe('robustness', () => {
     try {
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom(0x01, 0x02, 0x06, 0x08, 0x0d, 0x2a),
+          fc.constantFrom(0x01, 0x02, 0x06, 0x08, 0x0c, 0x0d, 0x2a),
           fc.oneof(
             fc.uint8Array({ maxLength: 200 }),
             // Map heads with arbitrary contents reach deeper into the parsers.
@@ -112,7 +112,7 @@ describe('robustness', () => {
     try {
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom(0x01, 0x02, 0x06, 0x0d),
+          fc.constantFrom(0x01, 0x02, 0x06, 0x0c, 0x0d),
           fc.array(fc.tuple(fc.integer({ min: 1, max: 10 }), value), { maxLength: 8 }),
           async (command, entries) => {
             const params = new Map(entries.map(([k, v]) => [k, v instanceof Object && !(v instanceof Uint8Array) && !Array.isArray(v) ? new Map(Object.entries(v)) : v]));

@@ -19,7 +19,7 @@ describe('getInfo per profile', () => {
   it('fido-2.1: versions, options, protocols [2, 1] and the 2.1 members', async () => {
     const i = await info(new VirtualKey());
     expect(i.get(1)).toEqual(['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1']);
-    expect(i.get(2)).toEqual(['credProtect', 'minPinLength']);
+    expect(i.get(2)).toEqual(['credProtect', 'minPinLength', 'largeBlobKey']);
     expect((i.get(3) as Uint8Array).length).toBe(16);
     // The AAGUID names the model: two keys of one profile share it, another profile differs.
     expect(i.get(3)).toEqual((await info(new VirtualKey())).get(3));
@@ -36,11 +36,13 @@ describe('getInfo per profile', () => {
       setMinPINLength: true,
       makeCredUvNotRqd: true,
       ep: false,
+      largeBlobs: true,
     });
     expect(i.get(5)).toBe(1200);
     expect(i.get(6)).toEqual([2, 1]);
     expect(i.get(9)).toEqual(['usb']);
     expect(i.get(10)).toEqual([new Map<string, string | number>([['alg', -7], ['type', 'public-key']])]);
+    expect(i.get(0x0b)).toBe(4096);
     expect(i.get(0x0c)).toBe(false);
     expect(i.get(0x0d)).toBe(4);
     expect(typeof i.get(0x0e)).toBe('number');
@@ -85,7 +87,7 @@ describe('getInfo per profile', () => {
 
   it('answers unknown CTAP commands with CTAP1_ERR_INVALID_COMMAND', async () => {
     const host = await CtapHost.open(new VirtualKey());
-    for (const cmd of [0x00, 0x03, 0x05, 0x09, 0x0c, 0x40, 0x55, 0xff]) {
+    for (const cmd of [0x00, 0x03, 0x05, 0x09, 0x40, 0x55, 0xff]) {
       expect(await host.status(cmd), `0x${cmd.toString(16)}`).toBe(ST.INVALID_COMMAND);
     }
     host.close();

@@ -46,6 +46,19 @@ describe('sim command options', () => {
     await usageError(runSim({ listen: '127.0.0.1:0', presence: 'sometimes' }));
     await usageError(runSim({ listen: '127.0.0.1:0', resetWindow: 'soon' }));
     await usageError(runSim({ listen: '127.0.0.1:0', resetWindow: '0' }));
+    await usageError(runSim({ listen: '127.0.0.1:0', largeBlobMax: '512' }));
+  });
+
+  it('--large-blob-max sets maxSerializedLargeBlobArray; 0 takes large blobs away', async () => {
+    for (const [value, expected] of [['1024', 1024], ['0', undefined]] as const) {
+      const sim = await startSim({ listen: '127.0.0.1:0', largeBlobMax: value });
+      const raw = await RawHost.tcp(sim.port);
+      const info = await new CtapHost(raw, await raw.init()).ok(CTAP.getInfo);
+      raw.close();
+      await sim.close();
+      expect(info.get(0x0b)).toBe(expected);
+      expect((info.get(4) as Map<unknown, unknown>).get('largeBlobs')).toBe(expected === undefined ? undefined : true);
+    }
   });
 
   it('refuses a corrupt state file with a one-line usage error', async () => {

@@ -3,7 +3,7 @@ import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { confirmOnTerminal } from './confirm.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 import {
   b64url,
   checkIdArgument,

@@ -65,6 +65,7 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
   if (info.forcePINChange !== undefined) line('Force PIN change:', info.forcePINChange ? 'yes (run change-pin before anything else)' : 'no');
   if (info.maxMsgSize !== undefined) line('Max message size:', `${info.maxMsgSize} bytes`);
   if (info.remainingDiscoverableCredentials !== undefined) line('Free passkey slots:', info.remainingDiscoverableCredentials);
+  if (info.maxSerializedLargeBlobArray !== undefined) line('Large-blob storage:', `${info.maxSerializedLargeBlobArray} bytes (see \`large-blobs list\`)`);
   if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));
   if (info.transports?.length) line('Transports:', info.transports.join(', '));
   printLine('Options:');

@@ -4,9 +4,9 @@
  * is walked through unplugging the key and plugging it back in, and the reset
  * goes out the moment the same key is back.
  */
-import { createInterface } from 'node:readline/promises';
 import { CtapError } from '../../ctap/errors.js';
 import { Status } from '../../ctap/status.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 import { Fido2Error } from '../../errors.js';
 import type { CtapHidDevice } from '../../hid/ctaphid.js';
 import { type DeviceInfo, type DiscoveryDeps, listDevices, openDevice, parseDeviceSelector, selectHidDevice } from '../../hid/discovery.js';
@@ -40,18 +40,8 @@ export interface ResetDeps extends DiscoveryDeps {
   tcpUp?: (host: string, port: number) => Promise<boolean>;
 }
 
-async function confirmed(yes: boolean | undefined): Promise<boolean> {
-  if (yes) return true;
-  if (!process.stdin.isTTY) {
-    throw new Fido2Error('usage', `reset erases ${RESET_ERASES}; pass --yes to confirm when not on a terminal.`);
-  }
-  notice(`A reset erases ${RESET_ERASES}. It cannot be undone.`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question('Type "yes" to reset the key: ')).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
+function confirmed(yes: boolean | undefined): Promise<boolean> {
+  return confirmOnTerminal(yes, `A reset erases ${RESET_ERASES}. It cannot be undone.`, `reset erases ${RESET_ERASES}; pass --yes to confirm when not on a terminal.`, { typeYes: true });
 }
 
 type Target =

@@ -1,32 +1,25 @@
 /** `fingerprints delete <ID> [--yes]`: removeEnrollment, confirmed on a terminal, read back. */
-import { createInterface } from 'node:readline/promises';
 import { Fido2Error } from '../../errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 import { authorisedBio, bio, describeTemplate, findTemplate, openBio, parseTemplateId, templateJson } from './support.js';
 
-async function confirmed(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(`${question} Type "yes" to go on: `)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
+const NO_TERMINAL = 'Deleting a fingerprint cannot be undone; pass --yes to confirm when not on a terminal.';
 
 export async function runFingerprintsDelete(idText: string, o: { yes?: boolean }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const id = parseTemplateId(idText);
   if (!o.yes && !process.stdin.isTTY) {
-    throw new Fido2Error('usage', 'Deleting a fingerprint cannot be undone; pass --yes to confirm when not on a terminal.');
+    throw new Fido2Error('usage', NO_TERMINAL, { reason: 'confirmation-needed' });
   }
   await withSession(g, async (s) => {
     const b = await openBio(s);
     const enrolled = await authorisedBio(s, b, g, io);
     const before = await bio(() => enrolled.enumerateEnrollments());
     const target = findTemplate(before, id);
-    if (!o.yes && !(await confirmed(`This deletes fingerprint ${describeTemplate(target)} from the key.`))) {
+    if (!(await confirmOnTerminal(o.yes, `This deletes fingerprint ${describeTemplate(target)} from the key.`, NO_TERMINAL, { typeYes: true }))) {
       throw new Fido2Error('cancelled', 'Delete cancelled; nothing was changed.');
     }
     await bio(() => enrolled.removeEnrollment(id));

@@ -1,0 +1,52 @@
+import { writeFile } from 'node:fs/promises';
+import { inflateLargeBlob, decryptLargeBlob } from '../../ctap/large-blobs.js';
+import { Fido2Error } from '../../errors.js';
+import type { GlobalOptions } from '../global-options.js';
+import { printJson, printLine } from '../output.js';
+import { type PinIo, processPinIo } from '../pin-input.js';
+import { withSession } from '../session.js';
+import { passkeyToJson, rowsOf, whose } from './inventory.js';
+import { credentialArgument, largeBlobKeyInfo, openBlobSession, readInventory, resolvePasskey } from './support.js';
+
+/**
+ * `large-blobs get --credential ID [-o FILE]`: the data of the passkey's
+ * entry (the first one its key opens, as platforms read it), to FILE or, when
+ * none is given, to stdout as raw bytes. No passkey entry: exit 21.
+ */
+export async function runLargeBlobsGet(o: { credential?: string; output?: string }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
+  const id = credentialArgument(o.credential);
+  const { data, owner, label } = await withSession(g, async (s) => {
+    const info = await largeBlobKeyInfo(s);
+    const b = await openBlobSession(s, info, g, io, false);
+    const owner = resolvePasskey(b.passkeys, id);
+    if (owner.credential.largeBlobKey === undefined) {
+      throw new Fido2Error('not-found', `The passkey of ${whose(owner)} was made without a largeBlobKey, so it has no large blob.`, { reason: 'no-large-blob-key' });
+    }
+    const row = rowsOf(await readInventory(b), owner.credential.credentialId)[0];
+    if (row === undefined) throw new Fido2Error('not-found', `There is no large blob for the passkey of ${whose(owner)}.`, { reason: 'no-large-blob' });
+    const compressed = decryptLargeBlob(owner.credential.largeBlobKey, row.entry!)!;
+    return { data: inflateLargeBlob(compressed, row.entry!.origSize), owner, label: s.label };
+  });
+  if (o.output !== undefined) {
+    // Blobs hold certificates and keys: a new file is readable by its owner only.
+    await writeFile(o.output, data, { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+      throw new Fido2Error('usage', `Cannot write ${o.output} (${e.code ?? 'error'}); choose a writable path.`, { cause: e });
+    });
+  }
+  if (g.json) {
+    const where = o.output === undefined ? { data: Buffer.from(data).toString('base64') } : { file: o.output };
+    printJson({ ok: true, device: label, credential: passkeyToJson(owner), dataBytes: data.length, ...where });
+  } else if (o.output !== undefined) {
+    printLine(`Wrote the ${data.length}-byte large blob of ${whose(owner)} to ${o.output}.`);
+  } else {
+    await writeStdout(data);
+  }
+}
+
+/** Raw bytes to stdout; a reader that stops early (`| head -c 10`) ends the output, not the command. */
+function writeStdout(data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? resolve() : reject(e)));
+    process.stdout.write(data, (e) => (e ? ((e as NodeJS.ErrnoException).code === 'EPIPE' ? resolve() : reject(e)) : resolve()));
+  });
+}
