@@ -167,6 +167,22 @@ describe('uv-check --live observes what was predicted', () => {
     expect(k.ctapCommands).toEqual([]);
   });
 
+  it('refuses an impossible PIN before any touch, and never retries a wrong one', async () => {
+    k = await startKey();
+    expect((await runCli(['set-pin', '--device', k.device], { env: PIN })).code).toBe(0);
+    const before = k.ctapCommands.length;
+    const short = await runCli(['uv-check', '--device', k.device, '--live'], { env: { FIDO2_PIN: '12' } });
+    expect(short.code).toBe(8);
+    expect(k.ctapCommands.slice(before)).toEqual([0x04]); // getInfo only: no request, no PIN sent
+    const wrong = await runCli(['uv-check', '--device', k.device, '--live', '--json'], { env: { FIDO2_PIN: '9999' } });
+    expect(wrong.code).toBe(6);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({ ok: false, error: { kind: 'pin-invalid' } });
+    expect(wrong.stderr).toMatch(/7 attempts left/);
+    const retries = await runCli(['retries', '--device', k.device, '--json']);
+    expect(JSON.parse(retries.stdout)).toMatchObject({ pinRetries: 7 });
+    expect(k.key.snapshot().credentials).toHaveLength(0);
+  });
+
   it('refuses --include-passkey without --live, and several keys, before touching the key', async () => {
     k = await startKey();
     const r = await runCli(['uv-check', '--device', k.device, '--include-passkey']);
