@@ -183,6 +183,23 @@ describe('uv-check --live observes what was predicted', () => {
     expect(k.key.snapshot().credentials).toHaveLength(0);
   });
 
+  it('Ctrl-C while the key waits for a touch cancels and exits 130, leaving nothing', async () => {
+    k = await startKey({ presence: { delayMs: 10_000 } });
+    let sent = false;
+    const r = await runCli(['uv-check', '--device', k.device, '--live'], {
+      onStderr: (text, child) => {
+        if (!sent && /Touch your key \(1 of 2\)/.test(text)) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 200);
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Cancelled/);
+    expect(k.key.snapshot().credentials).toHaveLength(0);
+  });
+
   it('refuses --include-passkey without --live, and several keys, before touching the key', async () => {
     k = await startKey();
     const r = await runCli(['uv-check', '--device', k.device, '--include-passkey']);
