@@ -8,6 +8,7 @@ import type { VirtualKeyOptions } from '../../src/sim/virtual-key.js';
 import { freshState } from '../../src/sim/state.js';
 import { aaguidBytes, profile as profileOf } from '../../src/sim/profiles.js';
 import { type KeyUnderTest, runCli, startKey } from './harness.js';
+import { startSim } from '../../src/commands/sim.js';
 
 let k: KeyUnderTest | undefined;
 afterEach(async () => {
@@ -198,6 +199,20 @@ describe('uv-check --live observes what was predicted', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/Cancelled/);
     expect(k.key.snapshot().credentials).toHaveLength(0);
+  });
+
+  it('sim --make-cred-uv-not-rqd off serves a key that says so in getInfo; a bad value is a usage error', async () => {
+    const sim = await startSim({ listen: '127.0.0.1:0', makeCredUvNotRqd: 'off' });
+    try {
+      const r = await runCli(['uv-check', '--device', `tcp:127.0.0.1:${sim.port}`, '--json']);
+      expect(JSON.parse(r.stdout).facts).toMatchObject({ ctap: 'fido-2.1', makeCredUvNotRqd: false });
+      expect(JSON.parse(r.stdout).notes.map((n: Json) => n.id)).toContain('make-cred-uv-not-rqd-off');
+    } finally {
+      await sim.close();
+    }
+    const bad = await runCli(['sim', '--listen', '127.0.0.1:0', '--make-cred-uv-not-rqd', 'maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--make-cred-uv-not-rqd wants on or off, got 'maybe'/);
   });
 
   it('refuses --include-passkey without --live, and several keys, before touching the key', async () => {
