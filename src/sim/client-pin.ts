@@ -260,7 +260,8 @@ async function tokenUsingUv(ctx: KeyContext, params: CborMap): Promise<Encodable
   if (ctx.state.uvRetries === 0) fail(Status.UV_BLOCKED);
   const secret = decapsulate(ctx, protocol, params);
   await builtInUserVerification(ctx);
-  const token = issueToken(ctx, protocol, permissions, rpId);
+  // The finger on the sensor is evidence of user interaction: beginUsingPinUvAuthToken(userIsPresent: true).
+  const token = issueToken(ctx, protocol, permissions, rpId, true);
   return new Map([[R.pinUvAuthToken, encrypt(protocol, secret, token)]]);
 }
 

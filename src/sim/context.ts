@@ -24,6 +24,11 @@ export interface PinUvAuthTokenState {
   readonly permissions: number;
   /** The permissions RP ID; bound on first use when absent (§6.1.2 step 11). */
   rpId: string | undefined;
+  /**
+   * A touch already given for this token (built-in UV is a touch of the sensor,
+   * §6.5.5.7.3 step 13); the first request that needs presence uses it up.
+   */
+  userPresent: boolean;
 }
 
 /** Remaining credentials of the last getAssertion, for getNextAssertion (§6.3). */

@@ -42,9 +42,10 @@ export function issueToken(
   protocol: PinUvAuthProtocol,
   permissions: number,
   rpId: string | undefined,
+  userPresent = false,
 ): Uint8Array {
   const value = new Uint8Array(randomBytes(32));
-  ctx.volatile.token = { protocol, value, permissions, rpId };
+  ctx.volatile.token = { protocol, value, permissions, rpId, userPresent };
   return value;
 }
 

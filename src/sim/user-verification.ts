@@ -61,7 +61,10 @@ export async function establishUserVerification(ctx: KeyContext, r: UvRequest): 
     const protocol = supportedProtocol(ctx, r.protocol!);
     const token = verifyWithToken(ctx, protocol, r.clientDataHash, r.pinUvAuthParam!);
     requirePermission(token, r.permission, r.rpId);
-    return { userVerified: true, userPresent: false };
+    // §6.1.2 step 14 / §6.2.2 step 10: presence the token already carries is used once, then cleared.
+    const present = token.userPresent && r.up !== false;
+    if (present) token.userPresent = false;
+    return { userVerified: true, userPresent: present };
   }
   if (wantBuiltIn) {
     await builtInUserVerification(ctx);

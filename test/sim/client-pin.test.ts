@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Encodable } from '../../src/sim/cbor.js';
 import { VirtualKey, type VirtualKeyOptions } from '../../src/sim/virtual-key.js';
 import { CtapHost } from './harness.js';
-import { CTAP, PERM, Platform, ST } from './platform.js';
+import { CTAP, PERM, Platform, ST, makeCredentialParams, parseMakeCredential } from './platform.js';
 
 async function setup(o: VirtualKeyOptions = {}, protocol: 1 | 2 = 2): Promise<{ key: VirtualKey; host: CtapHost; p: Platform }> {
   const key = new VirtualKey(o);
@@ -211,6 +211,19 @@ describe('built-in UV', () => {
     expect((await p.uvToken(PERM.mc)).status).toBe(ST.UV_BLOCKED);
     key.setFingerprintMatch(true);
     expect((await p.uvToken(PERM.mc)).status).toBe(ST.UV_BLOCKED);
+  });
+
+  it('counts the finger on the sensor as the touch for the next request, once (§6.5.5.7.3 step 13)', async () => {
+    const { key, host, p } = await setup({ uv: true });
+    const t = await p.uvToken(PERM.mc, 'example.com');
+    expect(t.status).toBe(ST.OK);
+    // From now on the simulated user refuses every touch: only the presence the token carries is left.
+    key.setPresence('deny');
+    const first = await host.request(CTAP.makeCredential, makeCredentialParams({ token: t.token! }));
+    expect(first.status).toBe(ST.OK);
+    expect(parseMakeCredential(first.body as never).flags & 0x05).toBe(0x05);
+    const second = await host.request(CTAP.makeCredential, makeCredentialParams({ token: t.token!, userId: new Uint8Array([2]) }));
+    expect(second.status).toBe(ST.OPERATION_DENIED);
   });
 
   it('is INVALID_SUBCOMMAND on a key without a sensor', async () => {

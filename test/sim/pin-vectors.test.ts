@@ -87,7 +87,7 @@ describe.each(cases.map((c, i) => [i, c] as const))('vector %i', (_i, c) => {
     const key = new VirtualKey();
     const ctx = key.context({ signal: new AbortController().signal, setWaitingForUser: () => undefined });
     ctx.state.pin = pinRecord(h(c.getPinToken.pinHash16), [...c.getPinToken.pin].length);
-    ctx.volatile.token = { protocol: p, value: h(c.pinUvAuthToken.token), permissions: 0x20, rpId: undefined };
+    ctx.volatile.token = { protocol: p, value: h(c.pinUvAuthToken.token), permissions: 0x20, rpId: undefined, userPresent: false };
     const send = (sub: number, rawParams: Uint8Array | undefined, param: string): Promise<Uint8Array> => {
       // Built by hand so subCommandParams travel exactly as in the vector's message.
       const entries = rawParams ? 4 : 3;
