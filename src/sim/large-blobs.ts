@@ -87,7 +87,7 @@ function write(ctx: KeyContext, w: WriteRequest): void {
   if (pending.received < pending.expectedLength) return;
 
   ctx.volatile.largeBlobWrite = undefined;
-  const array = concat(pending.fragments, pending.expectedLength);
+  const array = new Uint8Array(Buffer.concat(pending.fragments, pending.expectedLength));
   if (!checksumMatches(array)) fail(Status.INTEGRITY_FAILURE);
   ctx.state.largeBlobArray = array;
   ctx.persist();
@@ -120,14 +120,4 @@ export function checksumMatches(array: Uint8Array): boolean {
   const body = array.subarray(0, array.length - CHECKSUM_LENGTH);
   const expected = createHash('sha256').update(body).digest().subarray(0, CHECKSUM_LENGTH);
   return Buffer.from(array.subarray(array.length - CHECKSUM_LENGTH)).equals(expected);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
