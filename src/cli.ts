@@ -26,7 +26,7 @@ const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string
  */
 export function buildProgram(): Command {
   const program = new Command('fido2-manage')
-    .description('Manage FIDO2 security keys: PIN, always-UV, minimum PIN length, over USB HID (CTAP 2.x).')
+    .description('Manage FIDO2 security keys over USB HID (CTAP 2.x): PIN, always-UV, minimum PIN length, passkeys, fingerprints, large blobs, reset, many keys at once.')
     .version(VERSION, '--version', 'print the version')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('-d, --device <selector>', 'key to use: index from `list`, HID path, serial:SERIAL, tcp:HOST:PORT, sim, or touch (touch the key you mean); repeat it or give a comma list for several keys, or `all`', joinDevices)
@@ -91,6 +91,7 @@ export function buildProgram(): Command {
     .argument('[selectors...]', 'keys to choose from (index, path, serial:S, tcp:HOST:PORT, sim); default every attached key')
     .action(async (selectors: string[], _o, cmd: Command) => (await import('./commands/device/select.js')).runSelect(selectors, globals(cmd)));
   const credentials = program.command('credentials').description('passkeys stored on the key: list, delete, rename (credential management)');
+  oneKeyOnly(credentials);
   credentials
     .command('list')
     .description('show how many passkeys are stored and room left, then each one by site')
@@ -113,6 +114,7 @@ export function buildProgram(): Command {
       (await import('./commands/credentials/update.js')).runCredentialsUpdate(id, o, globals(cmd)),
     );
   const fingerprints = program.command('fingerprints').description('enroll, list, rename and delete fingerprints on a key with a sensor');
+  oneKeyOnly(fingerprints);
   fingerprints
     .command('list')
     .description('the enrolled fingerprints (id, name) and the sensor')
@@ -135,6 +137,7 @@ export function buildProgram(): Command {
     .option('--yes', 'do not ask for confirmation')
     .action(async (id: string, o: { yes?: boolean }, cmd: Command) => (await import('./commands/fingerprints/delete.js')).runFingerprintsDelete(id, o, globals(cmd)));
   const largeBlobs = program.command('large-blobs').description('data stored on the key for passkeys (CTAP 2.1 large blobs): list, get, set, delete, clean');
+  oneKeyOnly(largeBlobs);
   const credentialOption = ['--credential <id>', 'the passkey: its id in base64url, or a unique start of it, from `large-blobs list` or `credentials list`'] as const;
   largeBlobs
     .command('list')
@@ -170,7 +173,7 @@ export function buildProgram(): Command {
     .option('--include-passkey', 'with --live on a key with a PIN: also create one test passkey and delete it again')
     .action(async (o: { live?: boolean; includePasskey?: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      if (isManyDevices(g)) throw new Fido2Error('usage', 'uv-check works on one key at a time; give one --device.');
+      refuseManyKeys(g, 'uv-check');
       return (await import('./commands/uv-check/uv-check.js')).runUvCheck(o, g);
     });
   program
@@ -198,6 +201,15 @@ function joinDevices(value: string, previous: string | undefined): string {
 /** Several keys (a comma list, `all`, or a --pins table): the command runs per key with a results table. */
 function isManyDevices(g: GlobalOptions & { pins?: string }): boolean {
   return g.pins !== undefined || (g.device !== undefined && (g.device.includes(',') || /^\s*all\s*$/i.test(g.device)));
+}
+
+/** Commands that work through one key's contents, touch by touch, take one key: a list of keys is named as the mistake. */
+function refuseManyKeys(g: GlobalOptions & { pins?: string }, name: string): void {
+  if (isManyDevices(g)) throw new Fido2Error('usage', `${name} works on one key at a time; give one --device (several keys: run it once per key).`);
+}
+
+function oneKeyOnly(group: Command): void {
+  group.hook('preAction', (_group, action) => refuseManyKeys(action.optsWithGlobals<GlobalOptions & { pins?: string }>(), `${group.name()} ${action.name()}`));
 }
 
 async function onKeys(g: GlobalOptions, run: (g: GlobalOptions) => Promise<void>): Promise<void> {

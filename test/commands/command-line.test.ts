@@ -21,6 +21,23 @@ describe('--device', () => {
   });
 });
 
+describe('commands that work through one key take one key', () => {
+  it.each([
+    [['credentials', 'list'], 'credentials list'],
+    [['credentials', 'delete', 'AAAA', '--yes'], 'credentials delete'],
+    [['fingerprints', 'list'], 'fingerprints list'],
+    [['large-blobs', 'list'], 'large-blobs list'],
+    [['large-blobs', 'clean', '--yes'], 'large-blobs clean'],
+    [['uv-check'], 'uv-check'],
+  ])('%j with several keys is a usage error naming the command', async (args, name) => {
+    for (const devices of [['--device', 'sim,tcp:127.0.0.1:9'], ['--device', 'all'], ['--device', 'sim', '--device', 'tcp:127.0.0.1:9']]) {
+      const r = await runCli([...args, ...devices, '--json']);
+      expect(r.code).toBe(2);
+      expect(parse(r.stdout).error.message).toBe(`${name} works on one key at a time; give one --device (several keys: run it once per key).`);
+    }
+  });
+});
+
 describe('option values are checked before any command runs', () => {
   it.each([
     [['info', '--pin-protocol', '3'], /--pin-protocol takes 1 or 2, not "3"/],
