@@ -2,10 +2,11 @@
  * authenticatorGetInfo response (CTAP 2.1 §6.4, with the CTAP 2.2 members
  * 0x15..0x1F). Every known member is type-checked; unknown members are kept.
  */
-import { decodeCborMap, CborTag, type CborMap, type CborValue } from './cbor.js';
+import { decodeCborMap, CborTag, type CborValue } from './cbor.js';
 import { toHex } from './bytes.js';
 import { malformed } from './errors.js';
 import type { PinProtocolVersion } from './pin-protocol.js';
+import { asUint, asUint64, asBool, asBytes, asArray, asStrings, asUints, asTextKeyedRecord, asAlgorithms, formatUuid, asUrl, bad } from './get-info-fields.js';
 
 export interface PublicKeyCredentialParameters {
   type: string;
@@ -119,93 +120,6 @@ type KnownField = keyof typeof GetInfoKey;
 const FIELD_BY_KEY = new Map<number, KnownField>(
   Object.entries(GetInfoKey).map(([name, key]) => [key, name as KnownField]),
 );
-
-// ---------------------------------------------------------------- type checks
-
-function bad(field: string, expected: string): never {
-  throw malformed(`getInfo ${field} is not ${expected}`);
-}
-
-function asUint(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(field, 'an unsigned integer');
-  return v;
-}
-
-function asUint64(v: unknown, field: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'bigint' && v >= 0n) return v;
-  return bad(field, 'an unsigned integer');
-}
-
-function asBool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') bad(field, 'a boolean');
-  return v;
-}
-
-function asBytes(v: unknown, field: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) bad(field, 'a byte string');
-  return v;
-}
-
-function asArray(v: unknown, field: string): unknown[] {
-  if (!Array.isArray(v)) bad(field, 'an array');
-  return v as unknown[];
-}
-
-function asStrings(v: unknown, field: string): string[] {
-  return asArray(v, field).map((s) => {
-    if (typeof s !== 'string') bad(field, 'an array of text strings');
-    return s;
-  });
-}
-
-function asUints(v: unknown, field: string): number[] {
-  return asArray(v, field).map((n) => asUint(n, field));
-}
-
-function asMap(v: unknown, field: string): CborMap {
-  if (!(v instanceof Map)) bad(field, 'a map');
-  return v as CborMap;
-}
-
-function asTextKeyedRecord<T>(v: unknown, field: string, value: (x: unknown) => T): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const [k, x] of asMap(v, field)) {
-    if (typeof k !== 'string') bad(field, 'a map with text keys');
-    // defineProperty: a key named "__proto__" must stay a plain member.
-    Object.defineProperty(out, k, { value: value(x), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-function asAlgorithms(v: unknown): PublicKeyCredentialParameters[] {
-  return asArray(v, 'algorithms').map((entry) => {
-    const m = asMap(entry, 'algorithms');
-    const type = m.get('type');
-    const alg = m.get('alg');
-    if (typeof type !== 'string' || typeof alg !== 'number' || !Number.isSafeInteger(alg)) {
-      bad('algorithms', 'a list of {type, alg}');
-    }
-    return { type, alg };
-  });
-}
-
-function formatUuid(b: Uint8Array): string {
-  const h = toHex(b);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-function asUrl(v: unknown): string {
-  if (typeof v === 'string') return v;
-  const bytes = asBytes(v, 'pinComplexityPolicyURL');
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    return bad('pinComplexityPolicyURL', 'UTF-8 text');
-  }
-}
 
 // ---------------------------------------------------------------- parsing
 
@@ -396,5 +310,3 @@ function compareKeyNames(a: string, b: string): number {
   if (na !== nb) return na ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-/** Alias of toJson for callers that import it by a more specific name. */

@@ -33,7 +33,7 @@ describe('commands that work through one key take one key', () => {
     for (const devices of [['--device', 'sim,tcp:127.0.0.1:9'], ['--device', 'all'], ['--device', 'sim', '--device', 'tcp:127.0.0.1:9']]) {
       const r = await runCli([...args, ...devices, '--json']);
       expect(r.code).toBe(2);
-      expect(parse(r.stdout).error.message).toBe(`${name} works on one key at a time; give one --device (several keys: run it once per key).`);
+      expect(parse(r.stdout).error?.message).toBe(`${name} works on one key at a time; give one --device (several keys: run it once per key).`);
     }
   });
 });
