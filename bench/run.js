@@ -84,6 +84,9 @@ async function roundTrips() {
   const PIN = { FIDO2_PIN: '4821' };
   const PINS = { ...PIN, FIDO2_NEW_PIN: '97531246' };
   const libfido2 = { info: 3, retries: 3, 'set-pin': 7, 'change-pin': 8, uvs: 9, uvd: 9 };
+  // Reports the issues added on purpose over libfido2: getPINRetries before a PIN is sent (issue 8 §1, "the
+  // accepted price") and the getInfo that reads back the state `after` a change (issue 8 §5).
+  const allowance = { 'set-pin': { reports: 1, why: 'after read back' }, 'change-pin': { reports: 2, why: 'retries read, after read back' } };
   const ops = {
     info: { setup: [], args: ['info'] },
     retries: { setup: [], args: ['retries'] },
@@ -99,7 +102,7 @@ async function roundTrips() {
       for (const s of op.setup) await runCli([...s, '--device', k.device], PIN);
       Object.assign(k.counts, { written: 0, read: 0, transactions: 0 });
       await runCli([...op.args, '--device', k.device, '--json'], op.args[0] === 'change-pin' ? PINS : PIN);
-      out[name] = { ...k.counts, libfido2Written: libfido2[name] };
+      out[name] = { ...k.counts, libfido2Written: libfido2[name], ...(allowance[name] ? { allowance: allowance[name] } : {}) };
     } finally {
       await k.close();
     }
@@ -309,7 +312,9 @@ const rows = [
   ['Start-up info --device sim / node -e 0', `${s.infoRatio}x`, '<= 2.5x', mark(s.infoRatio <= 2.5)],
 ];
 for (const [op, c] of Object.entries(results.roundTrips)) {
-  rows.push([`Reports written/read, transactions: ${op}`, `${c.written}/${c.read}, ${c.transactions}`, `<= ${c.libfido2Written} written`, mark(c.written <= c.libfido2Written)]);
+  const extra = c.allowance?.reports ?? 0;
+  const target = extra ? `<= ${c.libfido2Written} + ${extra} written (libfido2 + ${c.allowance.why})` : `<= ${c.libfido2Written} written`;
+  rows.push([`Reports written/read, transactions: ${op}`, `${c.written}/${c.read}, ${c.transactions}`, target, mark(c.written <= c.libfido2Written + extra)]);
 }
 const kc = results.softwareKeyClose;
 rows.push(['info, key never closing its side / one that does', `${kc.ratio}x`, '<= 1.1x', mark(kc.ratio <= 1.1)]);
