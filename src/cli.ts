@@ -39,7 +39,7 @@ export function buildProgram(): Command {
     .option('--min-retries <n>', 'do not try a PIN when this many or fewer attempts are left')
     .option('--pin-file <path>', 'read the PIN from the first line of this file')
     .option('--pin-env <var>', 'read the PIN from this environment variable')
-    .option('--pin-stdin', 'read the PIN from the first line of standard input')
+    .option('--pin-stdin', 'read the PIN from the first line of standard input, within --timeout (on a terminal: asked without echo)')
     .addOption(new Option('--pin <pin>', 'the PIN on the command line (visible to other users; prefer FIDO2_PIN)'))
     .option('--new-pin-file <path>', 'read the new PIN from the first line of this file')
     .option('--new-pin-env <var>', 'read the new PIN from this environment variable')
