@@ -28,6 +28,18 @@ export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entri
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
 export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';
+/** What a browser will ask the person for, per kind of request, predicted from getInfo (`uv-check`). */
+export {
+  factsFromInfo,
+  predict as predictUserVerification,
+  NOTE_TEXT as UV_NOTE_TEXT,
+  type UvFacts,
+  type Prediction as UvPrediction,
+  type Cell as UvCell,
+  type Row as UvRow,
+  type Column as UvColumn,
+  type Note as UvNote,
+} from './ctap/uv-prediction.js';
 
 /** FIDO HID keys attached now, numbered as `fido2-manage list` numbers them. */
 export function listKeys(): Promise<DeviceInfo[]> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyPolicy, EXIT_CODES, Fido2Error, LargeBlobError, openKey } from '../../src/index.js';
+import { applyPolicy, EXIT_CODES, factsFromInfo, Fido2Error, LargeBlobError, openKey, predictUserVerification } from '../../src/index.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';
 import { startSimServer } from '../../src/sim/server.js';
 import { CtapHost } from '../sim/harness.js';
@@ -122,6 +122,24 @@ describe('library API', () => {
     try {
       await expect(key.getLargeBlob('24682468', new Uint8Array(16))).rejects.toBeInstanceOf(LargeBlobError);
       await expect(key.getLargeBlob('24682468', new Uint8Array(16))).rejects.toMatchObject({ name: 'LargeBlobError', code: 'unsupported', kind: 'unsupported' });
+    } finally {
+      await key.close();
+    }
+  });
+
+  it('predicts from a key\'s getInfo what a browser will ask for, as uv-check does', async () => {
+    const k = await startKey();
+    keys.push(k);
+    const key = await openKey(k.device);
+    try {
+      const before = predictUserVerification(factsFromInfo(await key.info()));
+      expect(before.cells['sign-in'].required).toMatchObject({ ask: 'set-pin', uvFlag: true });
+      expect(before.cells['sign-in'].discouraged).toMatchObject({ ask: 'touch', uvFlag: false });
+      await key.setPin('97531864');
+      await key.setAlwaysUv(true, '97531864');
+      const after = predictUserVerification(factsFromInfo(await key.info()));
+      expect(after.cells['sign-in'].discouraged).toMatchObject({ ask: 'pin', uvFlag: true, why: 'always-uv' });
+      expect(after.notes).toContain('always-uv-windows');
     } finally {
       await key.close();
     }
