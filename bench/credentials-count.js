@@ -1,15 +1,12 @@
 // Reports written, from process start, by `credentials list` on a served virtual key holding
 // 2 RPs and 3 discoverable credentials, counted at the key as the other report-count figures are.
 // Also runnable alone: `node bench/credentials-count.js` (after `npm run build`).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { VirtualKey } from '../dist/sim/virtual-key.js';
-import { startSimServer } from '../dist/sim/server.js';
 import { openDevice } from '../dist/hid/discovery.js';
 import { Ctap2 } from '../dist/ctap/ctap2.js';
+import { countedKey, runCli } from './keys.js';
 
-const BIN = fileURLToPath(new URL('../bin/fido2-manage.js', import.meta.url));
 const PIN = '4821';
 
 /**
@@ -20,15 +17,6 @@ const PIN = '4821';
  */
 export const LIBFIDO2_LIST_ONE_RP_ONE_CREDENTIAL = 18;
 
-function runCli(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
 
 async function makeCredentials(device, passkeys) {
   const dev = await openDevice(device, { timeoutMs: 10000 });
@@ -50,25 +38,7 @@ async function makeCredentials(device, passkeys) {
 }
 
 async function countListing(passkeys) {
-  const key = new VirtualKey();
-  const counts = { written: 0, read: 0, transactions: 0 };
-  const connect = key.connect.bind(key);
-  key.connect = (onReport) => {
-    const link = connect((r) => {
-      counts.read++;
-      onReport(r);
-    });
-    return {
-      write(r) {
-        counts.written++;
-        if (r[4] & 0x80) counts.transactions++;
-        link.write(r);
-      },
-      close: () => link.close(),
-    };
-  };
-  const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
-  const device = `tcp:127.0.0.1:${server.port}`;
+  const { device, counts, close } = await countedKey();
   try {
     await makeCredentials(device, passkeys);
     await runCli(['set-pin', '--device', device], { FIDO2_PIN: PIN });
@@ -76,7 +46,7 @@ async function countListing(passkeys) {
     await runCli(['credentials', 'list', '--device', device, '--json'], { FIDO2_PIN: PIN });
     return { ...counts };
   } finally {
-    await server.close();
+    await close();
   }
 }
 

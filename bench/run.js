@@ -1,6 +1,6 @@
 // `npm run bench`: start-up, round trips, throughput and fleet scale, each figure taken in this one
 // run and, where a ratio makes sense, divided by a baseline measured in the same run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -15,6 +15,7 @@ import { openDevice } from '../dist/hid/discovery.js';
 import { Ctap2 } from '../dist/ctap/ctap2.js';
 import { ClientPin } from '../dist/ctap/client-pin.js';
 import { credentialsListCounts } from './credentials-count.js';
+import { countedKey, runCli, serveKeys } from './keys.js';
 import { applyPolicy } from '../dist/index.js';
 
 const BIN = fileURLToPath(new URL('../bin/fido2-manage.js', import.meta.url));
@@ -47,38 +48,7 @@ function startup(runs = 15) {
   };
 }
 
-function runCli(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
-  });
-}
 
-/** A key served over TCP here, counting the reports each way and the transactions the host starts. */
-async function countedKey() {
-  const key = new VirtualKey();
-  const counts = { written: 0, read: 0, transactions: 0 };
-  const connect = key.connect.bind(key);
-  key.connect = (onReport) => {
-    const link = connect((r) => {
-      counts.read++;
-      onReport(r);
-    });
-    return {
-      write(r) {
-        counts.written++;
-        if (r[4] & 0x80) counts.transactions++;
-        link.write(r);
-      },
-      close: () => link.close(),
-    };
-  };
-  const server = await startSimServer(key, { host: '127.0.0.1', port: 0 });
-  return { device: `tcp:127.0.0.1:${server.port}`, counts, close: () => server.close() };
-}
 
 async function roundTrips() {
   const PIN = { FIDO2_PIN: '4821' };
@@ -167,15 +137,7 @@ async function infoOnKeys(ports) {
 }
 
 async function fleet(latencyMs) {
-  const server = spawn(process.execPath, [fileURLToPath(new URL('./serve-keys.js', import.meta.url)), '32', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = await new Promise((resolve, reject) => {
-    let buf = '';
-    server.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf).ports);
-    });
-    server.on('exit', (c) => reject(new Error(`key server exited ${c}`)));
-  });
+  const { ports, stop } = await serveKeys(32, latencyMs);
   try {
     const wall = {};
     for (const n of [1, 8, 32]) {
@@ -191,7 +153,7 @@ async function fleet(latencyMs) {
       target32: 3,
     };
   } finally {
-    server.kill();
+    stop();
   }
 }
 
@@ -245,19 +207,6 @@ async function softwareKeyClose(runs = 15) {
   return { runs, medianMs: { closes: round(m.closes, 1), neverCloses: round(m.neverCloses, 1) }, ratio: round(m.neverCloses / m.closes), target: 1.1 };
 }
 
-/** Starts N fresh served keys in their own process (so their work is not the managing process's CPU). */
-async function serveKeys(n, mode) {
-  const server = spawn(process.execPath, [fileURLToPath(new URL('./serve-keys.js', import.meta.url)), String(n), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = await new Promise((resolve, reject) => {
-    let buf = '';
-    server.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf).ports);
-    });
-    server.on('exit', (c) => reject(new Error(`key server exited ${c}`)));
-  });
-  return { devices: ports.map((p) => `tcp:127.0.0.1:${p}`), stop: () => server.kill() };
-}
 
 /**
  * `apply` (set PIN + minimum length + always-UV) over N fresh keys with the library the CLI uses,

@@ -9,7 +9,7 @@ import type { Encodable } from './cbor.js';
 import { Permission, type KeyContext, type Request } from './context.js';
 import { bytesEqual } from './make-credential.js';
 import { optBool, optBytes, optMap, optUint, reqBytes, reqText } from './params.js';
-import { supportedProtocol, verifyWithToken } from './pin-uv-auth.js';
+import { verifyRequestParam } from './pin-uv-auth.js';
 import { Status, fail } from './status.js';
 
 export const BioSub = {
@@ -114,17 +114,9 @@ export async function bioEnrollment(ctx: KeyContext, req: Request, preview: bool
  * token with the `be` permission; the prototype's tokens have no permissions.
  */
 function authorise(ctx: KeyContext, req: Request, modality: number, sub: number, preview: boolean): void {
-  const param = optBytes(req.map, P.pinUvAuthParam);
-  const protocolNumber = optUint(req.map, P.protocol);
-  if (param === undefined) fail(Status.PUAT_REQUIRED);
-  if (protocolNumber === undefined) fail(Status.MISSING_PARAMETER);
-  const protocol = supportedProtocol(ctx, protocolNumber);
   const raw = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);
-  const message = new Uint8Array(2 + raw.length);
-  message[0] = modality;
-  message[1] = sub;
-  message.set(raw, 2);
-  const token = verifyWithToken(ctx, protocol, message, param);
+  const message = new Uint8Array(Buffer.concat([Uint8Array.of(modality, sub), raw]));
+  const token = verifyRequestParam(ctx, optBytes(req.map, P.pinUvAuthParam), optUint(req.map, P.protocol), message);
   if (!preview && (token.permissions & Permission.be) === 0) fail(Status.PIN_AUTH_INVALID);
 }
 

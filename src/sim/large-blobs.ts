@@ -10,7 +10,7 @@ import type { CborMap, Encodable } from './cbor.js';
 import { Permission, type KeyContext } from './context.js';
 import { MAX_MSG_SIZE } from './get-info.js';
 import { optBytes, optUint } from './params.js';
-import { isProtected, requirePermission, supportedProtocol, verifyWithToken } from './pin-uv-auth.js';
+import { isProtected, requirePermission, verifyRequestParam } from './pin-uv-auth.js';
 import { Status, fail } from './status.js';
 
 const P = { get: 0x01, set: 0x02, offset: 0x03, length: 0x04, pinUvAuthParam: 0x05, protocol: 0x06 };
@@ -98,10 +98,7 @@ function write(ctx: KeyContext, w: WriteRequest): void {
  * uint32LittleEndian(offset) || SHA-256(fragment)), from a token with lbw.
  */
 function authorise(ctx: KeyContext, w: WriteRequest): void {
-  if (w.param === undefined) fail(Status.PUAT_REQUIRED);
-  if (w.protocol === undefined) fail(Status.MISSING_PARAMETER);
-  const protocol = supportedProtocol(ctx, w.protocol);
-  const token = verifyWithToken(ctx, protocol, largeBlobAuthMessage(w.offset, w.fragment), w.param);
+  const token = verifyRequestParam(ctx, w.param, w.protocol, largeBlobAuthMessage(w.offset, w.fragment));
   requirePermission(token, Permission.lbw);
 }
 

@@ -71,6 +71,17 @@ export function verifyWithToken(
 }
 
 /**
+ * What every token-authenticated command checks first: a pinUvAuthParam is
+ * there (else PUAT_REQUIRED), with its protocol (else MISSING_PARAMETER), and
+ * verifies over `message` with the current token of that protocol.
+ */
+export function verifyRequestParam(ctx: KeyContext, param: Uint8Array | undefined, protocolNumber: number | undefined, message: Uint8Array): PinUvAuthTokenState {
+  if (param === undefined) fail(Status.PUAT_REQUIRED);
+  if (protocolNumber === undefined) fail(Status.MISSING_PARAMETER);
+  return verifyWithToken(ctx, supportedProtocol(ctx, protocolNumber), message, param);
+}
+
+/**
  * The token must carry `permission`, and, when it is bound to an RP, be
  * bound to `rpId`; an unbound token is bound now (§6.1.2, §6.2.2).
  */
