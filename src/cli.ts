@@ -4,6 +4,7 @@ import { exitCodeFor } from './commands/exit-codes.js';
 import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';
+import { tolerateClosedStdout } from './commands/output.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
 const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
@@ -252,6 +253,7 @@ function deviceArg(args: readonly string[]): string | null {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  tolerateClosedStdout();
   const program = buildProgram();
   const json = argv.includes('--json');
   let device = deviceArg(argv);

@@ -25,3 +25,17 @@ export function report(json: boolean | undefined, result: Record<string, unknown
   if (json) printJson({ ok: true, ...result });
   else printLine(text);
 }
+
+/**
+ * A reader that stops early (`| head`) closes stdout under us. The command
+ * still finishes what it does on the key; only its remaining output is
+ * dropped, instead of an EPIPE crash mid-command. Any other write error
+ * (a full disk) ends the run with one line.
+ */
+export function tolerateClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    process.stderr.write(`fido2-manage: cannot write the output (${e.code ?? e.message}); check where stdout goes.\n`);
+    process.exit(1);
+  });
+}

@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CTAP, type KeyUnderTest, runCli, startKey } from './harness.js';
+import { CTAP, type KeyUnderTest, runCli, startKey, startKeyWithPin } from './harness.js';
+
+const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
 
 let k: KeyUnderTest | undefined;
 afterEach(async () => {
@@ -18,6 +22,21 @@ describe('--device', () => {
     const json = await runCli(['info', '--device', device, '--json']);
     expect(json.code).toBe(2);
     expect(parse(json.stdout)).toMatchObject({ ok: false, device, error: { kind: 'usage', exitCode: 2 } });
+  });
+});
+
+describe('a reader that stops early (| head)', () => {
+  it.each([[['info']], [['uvs', '--json']], [['credentials', 'list']]])('%j finishes its work on the key and exits 0, without an EPIPE crash', async (args) => {
+    k = await startKeyWithPin('48213579');
+    const child = spawn(process.execPath, [BIN, ...args, '--device', k.device], { env: { ...process.env, FIDO2_PIN: '48213579' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Gone before the first line comes: every write meets a closed pipe.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).not.toMatch(/EPIPE|Unexpected/);
+    expect(code).toBe(0);
+    if (args[0] === 'uvs') expect(k.key.snapshot().alwaysUv).toBe(true);
   });
 });
 

@@ -43,10 +43,7 @@ export async function runLargeBlobsGet(o: { credential?: string; output?: string
   }
 }
 
-/** Raw bytes to stdout; a reader that stops early (`| head -c 10`) ends the output, not the command. */
+/** Raw bytes to stdout, flushed before the command ends (a reader that stops early: see tolerateClosedStdout). */
 function writeStdout(data: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? resolve() : reject(e)));
-    process.stdout.write(data, (e) => (e ? ((e as NodeJS.ErrnoException).code === 'EPIPE' ? resolve() : reject(e)) : resolve()));
-  });
+  return new Promise((resolve) => process.stdout.write(data, () => resolve()));
 }
