@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import type { Encodable } from './cbor.js';
 import { Permission, type KeyContext, type Request } from './context.js';
 import { bytesEqual } from './make-credential.js';
-import { optBool, optBytes, optMap, optUint, reqBytes, reqText } from './params.js';
-import { verifyRequestParam } from './pin-uv-auth.js';
+import type { StoredFingerprint } from './state.js';
+import { optBool, optBytes, optMap, optUint, reqBytes, reqText, reqUint } from './params.js';
+import { requirePermission, subCommandMessage, verifyRequestParam } from './pin-uv-auth.js';
 import { Status, fail } from './status.js';
 
 export const BioSub = {
@@ -45,13 +46,10 @@ const R = {
 
 export async function bioEnrollment(ctx: KeyContext, req: Request, preview: boolean): Promise<Encodable | undefined> {
   const { map } = req;
-  if (!ctx.sensor) fail(Status.INVALID_COMMAND);
   if (optBool(map, P.getModality) === true) return new Map([[R.modality, MODALITY_FINGERPRINT]]);
-  const modality = optUint(map, P.modality);
-  if (modality === undefined) fail(Status.MISSING_PARAMETER);
+  const modality = reqUint(map, P.modality);
   if (modality !== MODALITY_FINGERPRINT) fail(Status.INVALID_PARAMETER);
-  const sub = optUint(map, P.subCommand);
-  if (sub === undefined) fail(Status.MISSING_PARAMETER);
+  const sub = reqUint(map, P.subCommand);
   if (!(Object.values(BioSub) as number[]).includes(sub)) fail(Status.INVALID_SUBCOMMAND);
 
   if (sub === BioSub.getFingerprintSensorInfo) {
@@ -114,10 +112,9 @@ export async function bioEnrollment(ctx: KeyContext, req: Request, preview: bool
  * token with the `be` permission; the prototype's tokens have no permissions.
  */
 function authorise(ctx: KeyContext, req: Request, modality: number, sub: number, preview: boolean): void {
-  const raw = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);
-  const message = new Uint8Array(Buffer.concat([Uint8Array.of(modality, sub), raw]));
+  const message = subCommandMessage(req, P.subCommandParams, Uint8Array.of(modality, sub));
   const token = verifyRequestParam(ctx, optBytes(req.map, P.pinUvAuthParam), optUint(req.map, P.protocol), message);
-  if (!preview && (token.permissions & Permission.be) === 0) fail(Status.PIN_AUTH_INVALID);
+  if (!preview) requirePermission(token, Permission.be);
 }
 
 function newTemplateId(ctx: KeyContext): Uint8Array {
@@ -127,7 +124,7 @@ function newTemplateId(ctx: KeyContext): Uint8Array {
   }
 }
 
-function findTemplate(ctx: KeyContext, id: Uint8Array): { id: Uint8Array; name: string | undefined } {
+function findTemplate(ctx: KeyContext, id: Uint8Array): StoredFingerprint {
   const t = ctx.state.fingerprints.find((f) => bytesEqual(f.id, id));
   return t ?? fail(Status.INVALID_PARAMETER);
 }

@@ -5,7 +5,7 @@
 import type { CborMap, Encodable } from './cbor.js';
 import { Permission, type KeyContext, type Request } from './context.js';
 import { optArray, optBool, optBytes, optMap, optUint, reqUint } from './params.js';
-import { isProtected, requirePermission, supportedProtocol, verifyWithToken } from './pin-uv-auth.js';
+import { isProtected, requirePermission, subCommandMessage, supportedProtocol, verifyRequestParam } from './pin-uv-auth.js';
 import { Status, fail } from './status.js';
 
 export const ConfigSub = {
@@ -37,15 +37,11 @@ export function authenticatorConfig(ctx: KeyContext, req: Request): Encodable | 
   // toggleAlwaysUv itself may go without one, or a key without a PIN could never turn it off.
   const alwaysUvGuards = ctx.state.alwaysUv && sub !== ConfigSub.toggleAlwaysUv;
   if (isProtected(ctx) || alwaysUvGuards) {
-    if (param === undefined) fail(Status.PUAT_REQUIRED);
-    // The message covers subCommandParams exactly as the platform encoded them.
-    const rawParams = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);
-    const message = new Uint8Array(34 + rawParams.length);
-    message.fill(0xff, 0, 32);
-    message[32] = 0x0d;
-    message[33] = sub & 0xff;
-    message.set(rawParams, 34);
-    const token = verifyWithToken(ctx, supportedProtocol(ctx, protocolNumber!), message, param);
+    // 32×0xff || 0x0d || subCommand || subCommandParams (§6.11).
+    const prefix = new Uint8Array(34).fill(0xff, 0, 32);
+    prefix[32] = 0x0d;
+    prefix[33] = sub & 0xff;
+    const token = verifyRequestParam(ctx, param, protocolNumber, subCommandMessage(req, P.subCommandParams, prefix));
     requirePermission(token, Permission.acfg);
   }
   switch (sub) {

@@ -11,7 +11,7 @@ import { rpIdHash } from './auth-data.js';
 import { MAX_DISCOVERABLE_CREDENTIALS } from './get-info.js';
 import { bytesEqual } from './make-credential.js';
 import { optBytes, optMap, optText, optUint, reqBytes, reqMap, reqUint } from './params.js';
-import { verifyRequestParam } from './pin-uv-auth.js';
+import { subCommandMessage, verifyRequestParam } from './pin-uv-auth.js';
 import type { StoredCredential } from './state.js';
 import { Status, fail } from './status.js';
 
@@ -96,8 +96,7 @@ export function credentialManagement(ctx: KeyContext, req: Request, preview: boo
  * the `cm` permission. The prototype's tokens have no permissions to check.
  */
 function authorise(ctx: KeyContext, req: Request, sub: number, preview: boolean): PinUvAuthTokenState | undefined {
-  const raw = req.raw.get(P.subCommandParams) ?? new Uint8Array(0);
-  const message = new Uint8Array(Buffer.concat([Uint8Array.of(sub), raw]));
+  const message = subCommandMessage(req, P.subCommandParams, Uint8Array.of(sub));
   const token = verifyRequestParam(ctx, optBytes(req.map, P.pinUvAuthParam), optUint(req.map, P.protocol), message);
   // A pre key's tokens carry no permissions; a 2.1 key's do, on either command.
   if (preview && !ctx.profile.ctap21) return undefined;

@@ -3,7 +3,7 @@
  * authenticatorConfig, makeCredential and getAssertion (CTAP 2.1 §6.5).
  */
 import { randomBytes } from 'node:crypto';
-import { type KeyContext, type PinUvAuthTokenState } from './context.js';
+import { type KeyContext, type PinUvAuthTokenState, type Request } from './context.js';
 import { newKeyAgreementKey, verify, type PinUvAuthProtocol } from './pin-protocol.js';
 import { Status, fail } from './status.js';
 
@@ -68,6 +68,14 @@ export function verifyWithToken(
     fail(Status.PIN_AUTH_INVALID);
   }
   return token;
+}
+
+/**
+ * The message a subcommand's pinUvAuthParam covers: a command-specific prefix,
+ * then subCommandParams exactly as the platform encoded them (§6.7, §6.8, §6.11).
+ */
+export function subCommandMessage(req: Request, subCommandParamsKey: number, prefix: Uint8Array): Uint8Array {
+  return new Uint8Array(Buffer.concat([prefix, req.raw.get(subCommandParamsKey) ?? new Uint8Array(0)]));
 }
 
 /**
