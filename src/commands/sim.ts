@@ -131,7 +131,6 @@ async function serve(
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
   const close = server.close.bind(server);
-  // Assigned, not spread: `plugged` is a getter that must stay live.
   return Object.assign(server, {
     key,
     close: async () => {

@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Encodable } from './cbor.js';
-import { Permission, type KeyContext, type Request } from './context.js';
+import { Permission, type Enrollment, type KeyContext, type Request } from './context.js';
 import { bytesEqual } from './make-credential.js';
 import type { StoredFingerprint } from './state.js';
 import { optBool, optBytes, optMap, optUint, reqBytes, reqText, reqUint } from './params.js';
 import { requirePermission, subCommandMessage, verifyRequestParam } from './pin-uv-auth.js';
 import { Status, fail } from './status.js';
 
-export const BioSub = {
+const BioSub = {
   enrollBegin: 0x01,
   enrollCaptureNextSample: 0x02,
   cancelCurrentEnrollment: 0x03,
@@ -23,13 +23,13 @@ export const BioSub = {
   getFingerprintSensorInfo: 0x07,
 } as const;
 
-export const MODALITY_FINGERPRINT = 0x01;
+const MODALITY_FINGERPRINT = 0x01;
 /** fingerprintKind 1: a touch sensor (2 would be a swipe sensor). */
-export const FINGERPRINT_KIND_TOUCH = 1;
-export const SAMPLES_PER_ENROLLMENT = 4;
+const FINGERPRINT_KIND_TOUCH = 1;
+const SAMPLES_PER_ENROLLMENT = 4;
 /** maxTemplateFriendlyName, in bytes of UTF-8. */
-export const MAX_FRIENDLY_NAME_BYTES = 32;
-export const MAX_TEMPLATES = 5;
+const MAX_FRIENDLY_NAME_BYTES = 32;
+const MAX_TEMPLATES = 5;
 
 const P = { modality: 1, subCommand: 2, subCommandParams: 3, protocol: 4, pinUvAuthParam: 5, getModality: 6 };
 const SP = { templateId: 1, templateFriendlyName: 2, timeoutMilliseconds: 3 };
@@ -132,7 +132,7 @@ function findTemplate(ctx: KeyContext, id: Uint8Array): StoredFingerprint {
 /** One touch of the sensor: a good sample counts down; the last one stores the template. */
 async function capture(
   ctx: KeyContext,
-  enrollment: { readonly templateId: Uint8Array; remaining: number },
+  enrollment: Enrollment,
   first: boolean,
 ): Promise<Encodable> {
   let status: number;

@@ -62,16 +62,21 @@ export interface VolatileState {
   assertions: AssertionBatch | undefined;
   credentialEnumeration: CredentialEnumeration | undefined;
   /** The fingerprint enrollment in progress (CTAP 2.1 §6.7.2): power loss abandons it. */
-  enrollment: { readonly templateId: Uint8Array; remaining: number } | undefined;
+  enrollment: Enrollment | undefined;
   /** A large-blob array being written in fragments (CTAP 2.1 §6.10.3); committed when complete. */
   largeBlobWrite: LargeBlobWrite | undefined;
 }
 
-/** §6.10.3's expectedLength and the buffer; its length is expectedNextOffset. */
+/** §6.10.3: a buffer of expectedLength bytes, filled up to `received` (expectedNextOffset). */
 export interface LargeBlobWrite {
-  readonly expectedLength: number;
-  readonly fragments: Uint8Array[];
+  readonly buffer: Uint8Array;
   received: number;
+}
+
+/** A fingerprint being enrolled: its template id and the good samples still wanted. */
+export interface Enrollment {
+  readonly templateId: Uint8Array;
+  remaining: number;
 }
 
 export function freshVolatileState(now: number): VolatileState {

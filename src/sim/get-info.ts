@@ -3,6 +3,7 @@ import type { Encodable } from './cbor.js';
 import { MAX_MIN_PIN_LENGTH_RPIDS } from './config.js';
 import type { KeyContext } from './context.js';
 import { CREDENTIAL_ID_LENGTH, ES256 } from './credentials.js';
+import { LARGE_BLOB_KEY } from './large-blob-key.js';
 
 /** A realistic size (a YubiKey 5 says 1200); CTAPHID itself could carry 7609. */
 export const MAX_MSG_SIZE = 1200;
@@ -24,9 +25,9 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
   // FIDO_2_1_PRE keeps it for older platforms (libfido2 1.12 manages credentials only through it).
   if (ctx.profile.versions.includes('FIDO_2_1_PRE')) o.set('credentialMgmtPreview', true);
   // §6.4 bioEnroll: present with a sensor, true once a finger is enrolled; the prototype 0x40 likewise.
-  if (ctx.sensor && v21) o.set('bioEnroll', ctx.state.fingerprints.length > 0);
+  if (ctx.sensor && v21) o.set('bioEnroll', ctx.builtInUv);
   if (ctx.sensor && !v21 && ctx.profile.versions.includes('FIDO_2_1_PRE')) {
-    o.set('userVerificationMgmtPreview', ctx.state.fingerprints.length > 0);
+    o.set('userVerificationMgmtPreview', ctx.builtInUv);
   }
   if (v21) {
     o.set('pinUvAuthToken', true);
@@ -57,8 +58,9 @@ export function getInfo(ctx: KeyContext): Encodable {
     [0x0a, [{ alg: ES256, type: 'public-key' }]],
   ]);
   if (ctx.profile.versions.includes('FIDO_2_1_PRE')) {
-    info.set(0x02, v21 ? ['credProtect', 'minPinLength'] : ['credProtect']);
-    if (ctx.largeBlobMax !== undefined) (info.get(0x02) as string[]).push('largeBlobKey');
+    const extensions = v21 ? ['credProtect', 'minPinLength'] : ['credProtect'];
+    if (ctx.largeBlobMax !== undefined) extensions.push(LARGE_BLOB_KEY);
+    info.set(0x02, extensions);
   }
   if (v21) {
     info.set(0x0c, ctx.state.forcePinChange);

@@ -11,6 +11,7 @@ import { Permission, type KeyContext } from './context.js';
 import { MAX_MSG_SIZE } from './get-info.js';
 import { optBytes, optUint } from './params.js';
 import { isProtected, requirePermission, verifyRequestParam } from './pin-uv-auth.js';
+import { LARGE_BLOB_CHECKSUM_LENGTH, largeBlobChecksum } from './state.js';
 import { Status, fail } from './status.js';
 
 const P = { get: 0x01, set: 0x02, offset: 0x03, length: 0x04, pinUvAuthParam: 0x05, protocol: 0x06 };
@@ -23,9 +24,8 @@ export const MIN_LARGE_BLOB_MAX = 1024;
 export const MAX_LARGE_BLOB_MAX = 1024 * 1024;
 
 /** §6.10: fragments leave room for the CBOR around them within maxMsgSize. */
-export const MAX_FRAGMENT_LENGTH = MAX_MSG_SIZE - 64;
+const MAX_FRAGMENT_LENGTH = MAX_MSG_SIZE - 64;
 
-const CHECKSUM_LENGTH = 16;
 
 export function largeBlobs(ctx: KeyContext, params: CborMap): Encodable | undefined {
   const get = optUint(params, P.get);
@@ -69,9 +69,9 @@ function write(ctx: KeyContext, w: WriteRequest): void {
     if (w.length === undefined) fail(Status.INVALID_PARAMETER);
     if (w.length > ctx.largeBlobMax!) fail(Status.LARGE_BLOB_STORAGE_FULL);
     // Even an empty array needs its 1-byte CBOR header and 16-byte checksum.
-    if (w.length < 1 + CHECKSUM_LENGTH) fail(Status.INVALID_PARAMETER);
+    if (w.length < 1 + LARGE_BLOB_CHECKSUM_LENGTH) fail(Status.INVALID_PARAMETER);
     // A new write starts over: what an earlier unfinished write buffered is dropped.
-    pending = { expectedLength: w.length, fragments: [], received: 0 };
+    pending = { buffer: new Uint8Array(w.length), received: 0 };
     ctx.volatile.largeBlobWrite = undefined;
   } else if (w.length !== undefined) {
     fail(Status.INVALID_PARAMETER);
@@ -79,15 +79,15 @@ function write(ctx: KeyContext, w: WriteRequest): void {
   // expectedNextOffset is 0 when no write is under way, so a continuation without a start is out of sequence.
   if (pending === undefined || w.offset !== pending.received) fail(Status.INVALID_SEQ);
   if (isProtected(ctx) || ctx.state.alwaysUv) authorise(ctx, w);
-  if (w.offset + w.fragment.length > pending.expectedLength) fail(Status.INVALID_PARAMETER);
+  if (w.offset + w.fragment.length > pending.buffer.length) fail(Status.INVALID_PARAMETER);
 
-  pending.fragments.push(w.fragment);
+  pending.buffer.set(w.fragment, pending.received);
   pending.received += w.fragment.length;
   ctx.volatile.largeBlobWrite = pending;
-  if (pending.received < pending.expectedLength) return;
+  if (pending.received < pending.buffer.length) return;
 
   ctx.volatile.largeBlobWrite = undefined;
-  const array = new Uint8Array(Buffer.concat(pending.fragments, pending.expectedLength));
+  const array = pending.buffer;
   if (!checksumMatches(array)) fail(Status.INTEGRITY_FAILURE);
   ctx.state.largeBlobArray = array;
   ctx.persist();
@@ -102,7 +102,7 @@ function authorise(ctx: KeyContext, w: WriteRequest): void {
   requirePermission(token, Permission.lbw);
 }
 
-export function largeBlobAuthMessage(offset: number, fragment: Uint8Array): Uint8Array {
+function largeBlobAuthMessage(offset: number, fragment: Uint8Array): Uint8Array {
   const message = new Uint8Array(32 + 2 + 4 + 32);
   message.fill(0xff, 0, 32);
   message[32] = 0x0c;
@@ -113,8 +113,7 @@ export function largeBlobAuthMessage(offset: number, fragment: Uint8Array): Uint
 }
 
 /** The last 16 bytes must be LEFT(SHA-256(everything before them), 16). */
-export function checksumMatches(array: Uint8Array): boolean {
-  const body = array.subarray(0, array.length - CHECKSUM_LENGTH);
-  const expected = createHash('sha256').update(body).digest().subarray(0, CHECKSUM_LENGTH);
-  return Buffer.from(array.subarray(array.length - CHECKSUM_LENGTH)).equals(expected);
+function checksumMatches(array: Uint8Array): boolean {
+  const body = array.subarray(0, array.length - LARGE_BLOB_CHECKSUM_LENGTH);
+  return Buffer.from(array.subarray(array.length - LARGE_BLOB_CHECKSUM_LENGTH)).equals(largeBlobChecksum(body));
 }

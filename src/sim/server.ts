@@ -10,7 +10,6 @@ import type { VirtualKey } from './virtual-key.js';
 export interface SimServer {
   readonly host: string;
   readonly port: number;
-  readonly plugged: boolean;
   unplug(): Promise<void>;
   plugIn(): Promise<void>;
   close(): Promise<void>;
@@ -81,9 +80,6 @@ export async function startSimServer(key: VirtualKey, where: { host: string; por
   return {
     host: where.host,
     port,
-    get plugged() {
-      return server !== undefined;
-    },
     async unplug() {
       if (!server) return;
       const s = server;

@@ -81,11 +81,17 @@ export function pinMatches(record: PinRecord, pinHash16: Uint8Array): boolean {
   return pinHash16.length === 16 && timingSafeEqual(verifierOf(record.salt, pinHash16), record.verifier);
 }
 
-/** §6.10: a key starts with the empty CBOR array 0x80 followed by LEFT(SHA-256(0x80), 16). */
-export function initialLargeBlobArray(): Uint8Array {
+/** §6.10: a serialized large-blob array ends in LEFT(SHA-256(the CBOR array), 16). */
+export const LARGE_BLOB_CHECKSUM_LENGTH = 16;
+
+export function largeBlobChecksum(body: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(body).digest().subarray(0, LARGE_BLOB_CHECKSUM_LENGTH));
+}
+
+/** A key starts with the empty CBOR array 0x80 and its checksum. */
+function initialLargeBlobArray(): Uint8Array {
   const empty = Uint8Array.of(0x80);
-  const hash = createHash('sha256').update(empty).digest().subarray(0, 16);
-  return new Uint8Array([...empty, ...hash]);
+  return new Uint8Array([...empty, ...largeBlobChecksum(empty)]);
 }
 
 export function freshState(aaguid: Uint8Array): PersistentState {
@@ -249,6 +255,6 @@ function fingerprintsFromJson(v: unknown): StoredFingerprint[] {
 function largeBlobArrayFromJson(o: Json): Uint8Array {
   if (o.largeBlobArray === undefined) return initialLargeBlobArray();
   const a = bytes(o, 'largeBlobArray');
-  if (a.length < 17) throw new StateFormatError('largeBlobArray is shorter than its 16-byte checksum');
+  if (a.length <= LARGE_BLOB_CHECKSUM_LENGTH) throw new StateFormatError('largeBlobArray is shorter than its 16-byte checksum');
   return a;
 }

@@ -155,14 +155,16 @@ export class VirtualKey {
 
   /** The context one CBOR command runs in; exposed for white-box tests of the authenticator. */
   context(tx: TransactionControl): KeyContext {
+    // A touch of the key, of the sensor for UV, or of the sensor for an enrollment sample: one wait, one timeout.
+    const touch = (): Promise<void> => awaitUserPresence(this.presence, tx, this.options.userActionTimeoutMs);
     const io: UserIo = {
-      userPresence: () => awaitUserPresence(this.presence, tx, this.options.userActionTimeoutMs),
+      userPresence: touch,
       builtInUv: async () => {
-        await awaitUserPresence(this.presence, tx, this.options.userActionTimeoutMs);
+        await touch();
         return this.fingerMatches;
       },
       captureSample: async () => {
-        await awaitUserPresence(this.presence, tx);
+        await touch();
         return this.sampleScript.shift() ?? 0;
       },
     };
@@ -187,12 +189,8 @@ export class VirtualKey {
       persist: () => this.options.onStateChange?.(this.state),
       factoryReset: () => {
         Object.assign(this.state, freshState(this.state.aaguid));
-        this.volatile.token = undefined;
-        this.volatile.consecutivePinFailures = 0;
-        this.volatile.consecutiveUvFailures = 0;
-        this.volatile.keyAgreement.clear();
-        this.volatile.enrollment = undefined;
-        this.volatile.largeBlobWrite = undefined;
+        // Everything volatile starts over too (tokens, key agreement, enrollments, writes), but not the power-up time.
+        Object.assign(this.volatile, freshVolatileState(this.volatile.poweredUpAt));
         this.options.onStateChange?.(this.state);
       },
     };
