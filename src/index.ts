@@ -10,8 +10,8 @@
  */
 import { resolveTargets, splitDeviceValues } from './fleet/selection.js';
 import { applyToTargets } from './fleet/apply-many.js';
-import type { ApplyKeyResult, StepResult } from './fleet/apply.js';
-import type { KeyState } from './fleet/plan.js';
+import type { ApplyKeyResult, StepResult } from './operations/settings.js';
+import type { KeyState } from './operations/settings-plan.js';
 import { type Policy, validatePolicy } from './fleet/policy.js';
 import type { FleetEvent } from './fleet/runner.js';
 import { exitCodeFor, EXIT_CODES } from './commands/exit-codes.js';
@@ -27,7 +27,7 @@ export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, 
 export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entries.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
-export { planPolicy, describeStep, type Step, type Plan } from './fleet/plan.js';
+export { planPolicy, describeStep, type Step, type Plan } from './operations/settings-plan.js';
 /** What a browser will ask the person for, per kind of request, predicted from getInfo (`uv-check`). */
 export {
   factsFromInfo,

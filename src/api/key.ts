@@ -3,23 +3,24 @@
  * the config settings. Config changes go through the same planner as `apply`,
  * so each is sent only when the key differs, and is read back.
  */
-import { ClientPin } from '../ctap/client-pin.js';
 import { Ctap2 } from '../ctap/ctap2.js';
-import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { PERM_ACFG, PERM_CM, PERM_LBW } from '../ctap/permissions.js';
+import { PERM_CM, PERM_LBW } from '../ctap/permissions.js';
 import { bytesEqual } from '../ctap/bytes.js';
 import type { PinUvAuthToken } from '../ctap/client-pin.js';
 import { decryptLargeBlob, largeBlobEntryToCbor, LargeBlobs, openLargeBlob, sealLargeBlob } from '../ctap/large-blobs.js';
 import { type CredentialListing, CredentialManagement, type CredsMetadata, type UserEntity } from '../ctap/credential-management.js';
-import { checkCurrentPin, checkNewPin, checkPinChange } from '../ctap/pin-policy.js';
-import { guardRetries } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
-import type { CtapHidDevice } from '../hid/ctaphid.js';
-import { type ApplyKeyResult, applyToDevice } from '../fleet/apply.js';
+import type { KeyChannel } from '../ctap/channel.js';
 import { keyMutex } from '../fleet/mutex.js';
-import { type KeyState, keyStateFromInfo } from '../fleet/plan.js';
-import { type Policy, validatePolicy } from '../fleet/policy.js';
+import { validatePolicy } from '../fleet/policy.js';
+import { type Authorizer, pinAuthorizer } from '../operations/authorizer.js';
+import { enableEnterpriseAttestation, forcePinChange, setAlwaysUv, setMinPinLength, type SettingResult } from '../operations/config.js';
+import type { KeyHandle } from '../operations/key-handle.js';
+import { changePin, readRetries, setPin, verifyPin } from '../operations/pin.js';
+import { type ApplyKeyResult, applySettings } from '../operations/settings.js';
+import { type KeyState, keyStateFromInfo, type Policy } from '../operations/settings-plan.js';
+import { obtainToken } from '../operations/token.js';
 
 export interface KeyOptions {
   /** Cancels the pending transaction (the key gets CTAPHID_CANCEL). */
@@ -28,15 +29,22 @@ export interface KeyOptions {
   pinProtocol?: 1 | 2;
 }
 
-/** An open key. Close it when done. Operations on one key never interleave. */
+/**
+ * An open key. Close it when done. Operations on one key never interleave.
+ * Each method runs the same operation as the matching CLI command
+ * (src/operations/), with the same local checks, retries guard and read-back;
+ * a PIN is a string here (or use the *With(auth) forms for callbacks).
+ */
 export class Fido2Key {
   private readonly ctap: Ctap2;
+  private readonly handle: KeyHandle;
 
   constructor(
-    private readonly device: CtapHidDevice,
+    private readonly device: KeyChannel,
     private readonly opts: KeyOptions = {},
   ) {
     this.ctap = new Ctap2(device, opts.signal ? { signal: opts.signal } : {});
+    this.handle = { device, ctap: this.ctap, label: device.label };
   }
 
   /** How the key was opened, e.g. `tcp:127.0.0.1:35962` or a HID path. */
@@ -56,61 +64,48 @@ export class Fido2Key {
 
   /** PIN attempts left before the PIN is blocked. */
   pinRetries(): Promise<number> {
-    return this.locked(async () => (await (await this.clientPin()).getPinRetries()).retries);
+    return this.locked(async () => (await readRetries(this.handle, this.auth())).pinRetries);
   }
 
   /** Sets the first PIN; 'already-done' when the key has one. */
-  setPin(newPin: string): Promise<void> {
-    return this.locked(async () => {
-      const info = await this.ctap.getInfo();
-      if (info.options.clientPin === true) throw new Fido2Error('already-done', 'This key already has a PIN; use changePin.');
-      await (await this.clientPin(info)).setPin(checkNewPin(newPin, info.minPINLength ?? 4));
-    });
+  async setPin(newPin: string): Promise<void> {
+    await this.locked(() => setPin(this.handle, this.auth({ new: newPin })));
   }
 
-  changePin(currentPin: string, newPin: string): Promise<void> {
-    return this.locked(async () => {
-      const info = await this.ctap.getInfo();
-      const { current, next } = checkPinChange(currentPin, newPin, info.minPINLength ?? 4);
-      const cp = await this.clientPin(info);
-      await guardRetries(cp, { label: this.label });
-      await cp.changePin(current, next);
-    });
+  async changePin(currentPin: string, newPin: string): Promise<void> {
+    await this.locked(() => changePin(this.handle, this.auth({ current: currentPin, new: newPin })));
   }
 
   /** True when the PIN is right; a wrong PIN costs one attempt, as on any client. */
   verifyPin(pin: string): Promise<boolean> {
     return this.locked(async () => {
-      const checked = checkCurrentPin(pin);
-      const cp = await this.clientPin();
-      await guardRetries(cp, { label: this.label });
       try {
-        await cp.getPinToken(checked, PERM_ACFG);
+        await verifyPin(this.handle, this.auth({ current: pin }));
         return true;
       } catch (e) {
-        if (e instanceof CtapError && e.status === 0x31) return false;
+        if (e instanceof Fido2Error && e.kind === 'pin-invalid') return false;
         throw e;
       }
     });
   }
 
-  /** Turns always-UV on or off (sent only when it differs). */
-  setAlwaysUv(on: boolean, pin?: string): Promise<ApplyKeyResult> {
-    return this.applyPolicy({ alwaysUv: on }, { pin });
+  /** Turns always-UV on or off (sent only when it differs); the same operation as `uvs` / `uvd`. */
+  setAlwaysUv(on: boolean, pin?: string): Promise<SettingResult> {
+    return this.locked(() => setAlwaysUv(this.handle, this.auth({ current: pin }), on));
   }
 
   /** Raises the minimum PIN length; a lower one than the key's is refused before anything is sent. */
-  setMinPinLength(length: number, opts: { pin?: string; rpIds?: string[] } = {}): Promise<ApplyKeyResult> {
-    return this.applyPolicy({ minPinLength: opts.rpIds ? { length, rpIds: opts.rpIds } : { length } }, { pin: opts.pin });
+  setMinPinLength(length: number, opts: { pin?: string; rpIds?: string[]; forceChange?: boolean } = {}): Promise<SettingResult> {
+    return this.locked(() => setMinPinLength(this.handle, this.auth({ current: opts.pin }), { length, ...(opts.rpIds ? { rpIds: opts.rpIds } : {}), ...(opts.forceChange ? { forceChange: true } : {}) }));
   }
 
-  enableEnterpriseAttestation(pin?: string): Promise<ApplyKeyResult> {
-    return this.applyPolicy({ enterpriseAttestation: true }, { pin });
+  enableEnterpriseAttestation(pin?: string): Promise<SettingResult> {
+    return this.locked(() => enableEnterpriseAttestation(this.handle, this.auth({ current: pin })));
   }
 
   /** The key will ask for a new PIN before its next use. */
-  forcePinChange(pin?: string): Promise<ApplyKeyResult> {
-    return this.applyPolicy({ forcePinChange: true }, { pin });
+  forcePinChange(pin?: string): Promise<SettingResult> {
+    return this.locked(() => forcePinChange(this.handle, this.auth({ current: pin })));
   }
 
   /**
@@ -120,11 +115,7 @@ export class Fido2Key {
    */
   applyPolicy(policy: Policy, opts: { pin?: string | undefined; newPin?: string; dryRun?: boolean } = {}): Promise<ApplyKeyResult> {
     const checked = validatePolicy(policy);
-    const pins = { ...(opts.pin === undefined ? {} : { current: opts.pin }), ...((opts.newPin ?? opts.pin) === undefined ? {} : { new: (opts.newPin ?? opts.pin)! }) };
-    const signal = this.opts.signal ?? new AbortController().signal;
-    return this.locked(() =>
-      applyToDevice(this.device, checked, { dryRun: opts.dryRun === true, pins, ...(this.opts.pinProtocol ? { pinProtocol: this.opts.pinProtocol } : {}) }, { signal, progress: () => undefined }),
-    );
+    return this.locked(() => applySettings(this.handle, checked, this.auth({ current: opts.pin, new: opts.newPin }), { dryRun: opts.dryRun === true }));
   }
 
   /** How many passkeys are stored and how many more fit (needs the PIN). */
@@ -184,19 +175,16 @@ export class Fido2Key {
     return this.device.close();
   }
 
-  private async clientPin(info?: AuthenticatorInfo): Promise<ClientPin> {
-    const i = info ?? (await this.ctap.getInfo());
-    if (i.options.clientPin === undefined) throw new Fido2Error('unsupported', 'This key has no PIN support.');
-    return new ClientPin(this.ctap, i, this.opts.pinProtocol ? { protocol: this.opts.pinProtocol } : {});
+  /** The library's authorizer for one call: PINs as given, the key's PIN protocol option. */
+  private auth(pins: { current?: string | undefined; new?: string | undefined } = {}): Authorizer {
+    const given = { ...(pins.current === undefined ? {} : { current: pins.current }), ...(pins.new === undefined ? {} : { new: pins.new }) };
+    return pinAuthorizer(given, this.opts.pinProtocol ? { pinProtocol: this.opts.pinProtocol } : {});
   }
 
   private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
-      const checked = checkCurrentPin(pin);
-      const cp = await this.clientPin(info);
-      await guardRetries(cp, { label: this.label });
-      const token = await cp.getPinToken(checked, PERM_CM);
+      const token = await obtainToken(this.handle, info, this.auth({ current: pin }), PERM_CM);
       return fn(new CredentialManagement(this.ctap, info, token));
     });
   }
@@ -206,10 +194,7 @@ export class Fido2Key {
     return this.locked(async () => {
       const info = await this.ctap.getInfo();
       const lb = new LargeBlobs(this.ctap, info);
-      const checked = checkCurrentPin(pin);
-      const cp = await this.clientPin(info);
-      await guardRetries(cp, { label: this.label });
-      const token = await cp.getPinToken(checked, write ? PERM_CM | PERM_LBW : PERM_CM);
+      const token = await obtainToken(this.handle, info, this.auth({ current: pin }), write ? PERM_CM | PERM_LBW : PERM_CM);
       const listing = await new CredentialManagement(this.ctap, info, token).listAll();
       const found = listing.rps.flatMap((r) => r.credentials).find((c) => bytesEqual(c.credentialId, credentialId));
       if (found === undefined) throw new Fido2Error('usage', 'No passkey on this key has that credential id.', { reason: 'credential-unknown' });

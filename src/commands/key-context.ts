@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PinIo } from './pin-input.js';
-import type { KeyState } from '../fleet/plan.js';
+import type { KeyState } from '../operations/settings-plan.js';
 
 export interface KeyContext {
   signal: AbortSignal;

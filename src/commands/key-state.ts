@@ -1,28 +1,29 @@
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
+import { type KeyState, keyStateFromInfo } from '../operations/settings-plan.js';
 
-/** The settings a change can touch, as read from getInfo: what `before` and `after` report in JSON. */
-export interface KeyState {
+/**
+ * The settings a change can touch, as every `--json` document names them
+ * (`before`, `after`, and `apply`'s per-key states use the same names).
+ */
+export interface SettingsJson {
   pinSet: boolean;
-  minPINLength: number;
-  forcePINChange: boolean;
+  minPinLength: number;
+  forcePinChange: boolean;
   /** Absent when the key has no always-UV feature. */
   alwaysUv?: boolean;
   /** Absent when the key has no enterprise attestation. */
   enterpriseAttestation?: boolean;
 }
 
-export function keyState(info: AuthenticatorInfo): KeyState {
-  const state: KeyState = {
-    pinSet: info.options.clientPin === true,
-    minPINLength: info.minPINLength ?? 4,
-    forcePINChange: info.forcePINChange === true,
-  };
-  if (info.options.alwaysUv !== undefined) state.alwaysUv = info.options.alwaysUv;
-  if (info.options.ep !== undefined) state.enterpriseAttestation = info.options.ep;
-  return state;
+export function settingsJson(state: KeyState): SettingsJson {
+  const out: SettingsJson = { pinSet: state.pinSet === true, minPinLength: state.minPinLength, forcePinChange: state.forcePinChange };
+  if (state.alwaysUv !== undefined) out.alwaysUv = state.alwaysUv;
+  if (state.enterpriseAttestation !== undefined) out.enterpriseAttestation = state.enterpriseAttestation;
+  return out;
 }
 
 /** `before` and `after` for a command's JSON document; with no change, both are the one state read. */
-export function beforeAfter(before: AuthenticatorInfo, after: AuthenticatorInfo = before): { before: KeyState; after: KeyState } {
-  return { before: keyState(before), after: keyState(after) };
+export function beforeAfter(before: AuthenticatorInfo | KeyState, after: AuthenticatorInfo | KeyState = before): { before: SettingsJson; after: SettingsJson } {
+  const state = (s: AuthenticatorInfo | KeyState): KeyState => ('options' in s ? keyStateFromInfo(s) : s);
+  return { before: settingsJson(state(before)), after: settingsJson(state(after)) };
 }

@@ -7,7 +7,7 @@ import { type GlobalOptions, timeoutMs } from './global-options.js';
 import { notice } from './output.js';
 import { withDeviceLock } from './device-lock.js';
 import { currentKeyContext } from './key-context.js';
-import { keyStateFromInfo } from '../fleet/plan.js';
+import { keyStateFromInfo } from '../operations/settings-plan.js';
 
 /** One open key for the life of one command. */
 export interface Session {

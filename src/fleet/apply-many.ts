@@ -1,14 +1,27 @@
 /** `apply` over many keys: open each target, run the policy under its locks, collect per-key results. */
 import { openDevice, type DiscoveryDeps } from '../hid/discovery.js';
 import { Fido2Error } from '../errors.js';
-import { type ApplyKeyOptions, type ApplyKeyResult, applyToDevice, type KeyPins } from './apply.js';
+import { Ctap2 } from '../ctap/ctap2.js';
+import { pinAuthorizer } from '../operations/authorizer.js';
+import { type ApplyKeyResult, applySettings } from '../operations/settings.js';
 import type { Policy } from './policy.js';
 import type { KeyResult } from './results.js';
 import { type KeyLock, lockIdOf, type RunOptions, runOnKeys } from './runner.js';
 import { lockIdFor, withKeyLock } from './key-lock.js';
 import type { Target } from './selection.js';
 
-export interface ApplyManyOptions extends RunOptions, Omit<ApplyKeyOptions, 'pins'> {
+export interface KeyPins {
+  /** The PIN the key has now (for the token), if it has one. */
+  current?: string;
+  /** The PIN to set where the key has none (the current one serves when absent). */
+  new?: string;
+}
+
+export interface ApplyManyOptions extends RunOptions {
+  dryRun?: boolean;
+  pinProtocol?: 1 | 2;
+  /** Do not spend a PIN attempt when this many or fewer are left. */
+  minRetries?: number;
   /** The PINs for one key (from a PIN table, or the same for all). */
   pinsFor?: (t: Target) => KeyPins;
   /** Per-transaction timeout. */
@@ -28,12 +41,13 @@ export async function applyToTargets(targets: readonly Target[], policy: Policy,
     const device = await openDevice(t.selector, { ...opts.deps, signal: ctx.signal, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
     try {
       if (ctx.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
-      const keyOpts: ApplyKeyOptions = { dryRun: opts.dryRun === true };
-      const pins = opts.pinsFor?.(t);
-      if (pins) keyOpts.pins = pins;
-      if (opts.pinProtocol !== undefined) keyOpts.pinProtocol = opts.pinProtocol;
-      if (opts.minRetries !== undefined) keyOpts.minRetries = opts.minRetries;
-      return await applyToDevice(device, policy, keyOpts, ctx);
+      const pins = opts.pinsFor?.(t) ?? {};
+      const auth = pinAuthorizer(pins, {
+        ...(opts.pinProtocol === undefined ? {} : { pinProtocol: opts.pinProtocol }),
+        ...(opts.minRetries === undefined ? {} : { minRetries: opts.minRetries, minRetriesName: '--min-retries' }),
+      });
+      const ctap = new Ctap2(device, { signal: ctx.signal, onKeepalive: (s) => s === 'upneeded' && ctx.progress('touch') });
+      return await applySettings({ device, ctap, label: device.label }, policy, auth, { dryRun: opts.dryRun === true, onProgress: (d) => ctx.progress('working', d) });
     } finally {
       await device.close().catch(() => undefined);
     }

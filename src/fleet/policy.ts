@@ -5,25 +5,9 @@
  */
 import { Fido2Error } from '../errors.js';
 
-export interface MinPinLengthPolicy {
-  /** The minimum PIN length, 4 to 63; a key can only raise it (CTAP 2.1 §6.11.4). */
-  length: number;
-  /** Sites allowed to read the minimum PIN length; sent with a change of the length. */
-  rpIds?: string[];
-  /** Also require a PIN change (sent last, as forcePinChange). */
-  forceChange?: boolean;
-}
+import type { MinPinLengthPolicy, Policy } from '../operations/settings-plan.js';
 
-export interface Policy {
-  /** true: the key must have a PIN; one is set where missing. */
-  pin?: boolean;
-  minPinLength?: MinPinLengthPolicy;
-  alwaysUv?: boolean;
-  /** true: enterprise attestation enabled (it cannot be disabled except by reset). */
-  enterpriseAttestation?: boolean;
-  /** true: the key must ask for a new PIN before its next use. */
-  forcePinChange?: boolean;
-}
+export type { MinPinLengthPolicy, Policy };
 
 const TOP = ['pin', 'minPinLength', 'alwaysUv', 'enterpriseAttestation', 'forcePinChange'] as const;
 const MIN = ['length', 'rpIds', 'forceChange'] as const;

@@ -42,13 +42,4 @@ export function summaryLine(results: readonly KeyResult<unknown>[]): string {
   return `${keys(done)} done, ${failed.length} failed: ${which}.`;
 }
 
-/** A key's failure that carries what is known of the key so far (state before, steps done). */
-export class KeyFailure<D> extends Fido2Error {
-  constructor(
-    cause: Fido2Error,
-    readonly detail: D,
-  ) {
-    super(cause.kind, cause.message, cause.reason === undefined ? { cause } : { cause, reason: cause.reason });
-    this.name = 'KeyFailure';
-  }
-}
+export { KeyFailure } from '../operations/key-failure.js';

@@ -126,11 +126,11 @@ describe('JSON documents', () => {
     expect(await run(['uvs'], pin)).toMatchObject({ changed: true, before: { alwaysUv: false }, after: { alwaysUv: true } });
     expect(await run(['uvs'], pin)).toMatchObject({ changed: false, before: { alwaysUv: true }, after: { alwaysUv: true } });
     expect(await run(['uvd'], pin)).toMatchObject({ before: { alwaysUv: true }, after: { alwaysUv: false } });
-    expect(await run(['min-pin-length', '6', '--rp-id', 'example.com'], pin)).toMatchObject({ rpIds: ['example.com'], before: { minPINLength: 4 }, after: { minPINLength: 6 } });
+    expect(await run(['min-pin-length', '6', '--rp-id', 'example.com'], pin)).toMatchObject({ rpIds: ['example.com'], before: { minPinLength: 4 }, after: { minPinLength: 6 } });
     expect(await run(['enable-enterprise-attestation'], pin)).toMatchObject({ before: { enterpriseAttestation: false }, after: { enterpriseAttestation: true } });
-    expect(await run(['force-pin-change'], pin)).toMatchObject({ before: { forcePINChange: false }, after: { forcePINChange: true } });
-    expect(await run(['change-pin'], { FIDO2_PIN: '48213579', FIDO2_NEW_PIN: '97531246' })).toMatchObject({ before: { forcePINChange: true }, after: { forcePINChange: false, pinSet: true } });
-    expect(await run(['reset', '--yes', '--no-replug'])).toMatchObject({ before: { pinSet: true, minPINLength: 6 }, after: { pinSet: false, minPINLength: 4 } });
+    expect(await run(['force-pin-change'], pin)).toMatchObject({ before: { forcePinChange: false }, after: { forcePinChange: true } });
+    expect(await run(['change-pin'], { FIDO2_PIN: '48213579', FIDO2_NEW_PIN: '97531246' })).toMatchObject({ before: { forcePinChange: true }, after: { forcePinChange: false, pinSet: true } });
+    expect(await run(['reset', '--yes', '--no-replug'])).toMatchObject({ before: { pinSet: true, minPinLength: 6 }, after: { pinSet: false, minPinLength: 4 } });
   });
 
   it('list --json is a document too', async () => {

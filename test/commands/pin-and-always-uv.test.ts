@@ -45,7 +45,7 @@ describe.each(['1', '2'])('PIN and always-UV management over PIN/UV auth protoco
 
     const min = await runCli(['min-pin-length', '8', ...base], { env: { FIDO2_PIN: '97531246' } });
     expect(min.code, min.stderr).toBe(0);
-    expect(json(min.stdout)).toMatchObject({ minPINLength: 8, forcePINChange: false });
+    expect(json(min.stdout)).toMatchObject({ minPinLength: 8, forcePinChange: false });
 
     const retries = await runCli(['retries', ...base]);
     expect(retries.code).toBe(0);
@@ -70,7 +70,7 @@ describe('re-running on keys already configured', () => {
     const before = k.ctapCommands.length;
     const same = await runCli(['min-pin-length', '4', '--device', k.device, '--json'], { env: { FIDO2_PIN: '24682468' } });
     expect(same.code).toBe(0);
-    expect(JSON.parse(same.stdout)).toMatchObject({ changed: false, minPINLength: 4 });
+    expect(JSON.parse(same.stdout)).toMatchObject({ changed: false, minPinLength: 4 });
     expect(k.ctapCommands.slice(before).every((c) => c === CTAP.getInfo)).toBe(true);
   });
 });

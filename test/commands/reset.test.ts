@@ -38,7 +38,7 @@ describe('guided reset of a software key (a power cycle stands in for the replug
     const r = await runCli(['reset', '--yes', '--device', k.device, '--json'], { onStderr: replugWhenAsked(k) });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Restart the software key[\s\S]*The key is out\. Plug it back in now[\s\S]*Touch your security key/);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, reset: true, before: { pinSet: true }, after: { pinSet: false, alwaysUv: false, minPINLength: 4 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, reset: true, before: { pinSet: true }, after: { pinSet: false, alwaysUv: false, minPinLength: 4 } });
     expect(k.key.snapshot().pin).toBeUndefined();
   });
 

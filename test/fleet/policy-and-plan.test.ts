@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Fido2Error } from '../../src/errors.js';
-import { type KeyState, planPolicy } from '../../src/fleet/plan.js';
+import { type KeyState, planPolicy } from '../../src/operations/settings-plan.js';
 import { parsePolicy, validatePolicy } from '../../src/fleet/policy.js';
-import { unconfirmed } from '../../src/fleet/apply.js';
+import { unconfirmed } from '../../src/operations/settings.js';
 
 describe('policy validation', () => {
   const bad: Array<[string, unknown, string]> = [

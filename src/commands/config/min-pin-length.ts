@@ -1,5 +1,6 @@
 import { Fido2Error } from '../../errors.js';
-import { configStep, openConfig, requireConfig } from './config-support.js';
+import { setMinPinLength } from '../../operations/config.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
@@ -31,42 +32,16 @@ export function parseRpIds(rpIds: readonly string[] | undefined): string[] {
   return out;
 }
 
-/** setMinPINLength (CTAP 2.1 §6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
+/** `min-pin-length N [--rp-id ID ...] [--force-change]`: src/operations/config.ts setMinPinLength. */
 export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const length = parseLength(lengthText);
   const rpIds = parseRpIds(o.rpId);
   await withSession(g, async (s) => {
-    const info = await s.ctap.getInfo();
-    requireConfig(info, 'Setting the minimum PIN length');
-    if (info.options.setMinPINLength !== true) {
-      throw new Fido2Error('unsupported', 'Setting the minimum PIN length is not supported by this key (option setMinPINLength is off).');
-    }
-    const current = info.minPINLength ?? 4;
-    if (length < current) {
-      throw new Fido2Error('pin-policy', `The key's minimum PIN length is ${current} and can only be raised; nothing was changed.`);
-    }
-    const maxRpIds = info.maxRPIDsForSetMinPINLength ?? 0;
-    if (rpIds.length > maxRpIds) {
-      throw new Fido2Error('usage', `This key accepts at most ${maxRpIds} --rp-id values for the minimum PIN length, not ${rpIds.length}.`);
-    }
-    if (length === current && rpIds.length === 0 && !o.forceChange) {
-      report(g.json, { device: s.label, minPINLength: length, forcePINChange: info.forcePINChange === true, rpIds, changed: false, ...beforeAfter(info) }, `The minimum PIN length is already ${length}; nothing to do.`);
-      return;
-    }
-    const config = await openConfig(s, info, g, io);
-    await configStep(
-      () => config.setMinPinLength({ newMinPinLength: length, minPinLengthRpIds: rpIds.length ? rpIds : undefined, forceChangePin: o.forceChange || undefined }),
-      info,
-    );
-    const after = await s.ctap.getInfo();
-    if ((after.minPINLength ?? 4) !== length || (o.forceChange && after.forcePINChange !== true)) {
-      throw new Fido2Error('not-confirmed', `The key accepted the change but reports minimum PIN length ${after.minPINLength ?? 4}${o.forceChange ? ` and force PIN change ${after.forcePINChange ? 'on' : 'off'}` : ''}.`);
-    }
-    const forced = after.forcePINChange === true;
-    report(
-      g.json,
-      { device: s.label, minPINLength: length, forcePINChange: forced, rpIds, changed: true, ...beforeAfter(info, after) },
-      `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`,
-    );
+    const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true });
+    const forced = r.after.forcePinChange;
+    const text = r.changed
+      ? `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`
+      : `The minimum PIN length is already ${length}; nothing to do.`;
+    report(g.json, { device: s.label, minPinLength: r.after.minPinLength, forcePinChange: forced, rpIds, changed: r.changed, ...beforeAfter(r.before, r.after) }, text);
   });
 }

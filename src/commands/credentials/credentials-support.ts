@@ -11,7 +11,7 @@ import { toHex } from '../../ctap/bytes.js';
 import type { CborValue } from '../../ctap/cbor.js';
 import { Fido2Error } from '../../errors.js';
 import { obtainToken } from '../authorize.js';
-import { explain } from '../explain.js';
+import { explain } from '../../operations/explain.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { PinIo } from '../pin-input.js';
 import type { Session } from '../session.js';

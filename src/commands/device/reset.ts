@@ -12,7 +12,7 @@ import type { CtapHidDevice } from '../../hid/ctaphid.js';
 import { type DeviceInfo, type DiscoveryDeps, listDevices, openDevice, parseDeviceSelector, selectHidDevice } from '../../hid/discovery.js';
 import { waitForReplug } from '../../hid/replug.js';
 import { canConnect } from '../../hid/tcp-probe.js';
-import { explain } from '../explain.js';
+import { explain } from '../../operations/explain.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { notice, report } from '../output.js';
 import { beforeAfter } from '../key-state.js';

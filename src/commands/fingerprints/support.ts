@@ -5,7 +5,7 @@ import type { AuthenticatorInfo } from '../../ctap/get-info.js';
 import { PERM_BE } from '../../ctap/permissions.js';
 import { Fido2Error } from '../../errors.js';
 import { obtainToken } from '../authorize.js';
-import { explain } from '../explain.js';
+import { explain } from '../../operations/explain.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { PinIo } from '../pin-input.js';
 import type { Session } from '../session.js';

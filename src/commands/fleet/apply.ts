@@ -7,8 +7,8 @@
 import { onInterrupt } from '../interrupt.js';
 import { readFile } from 'node:fs/promises';
 import { Fido2Error } from '../../errors.js';
-import type { ApplyKeyResult, KeyPins } from '../../fleet/apply.js';
-import { applyToTargets } from '../../fleet/apply-many.js';
+import type { ApplyKeyResult } from '../../operations/settings.js';
+import { applyToTargets, type KeyPins } from '../../fleet/apply-many.js';
 import { parsePolicy } from '../../fleet/policy.js';
 import { pinFor, readPinTable } from '../../fleet/pins-file.js';
 import type { KeyResult } from '../../fleet/results.js';

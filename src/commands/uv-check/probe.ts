@@ -17,7 +17,7 @@ import { checkCurrentPin } from '../../ctap/pin-policy.js';
 import { permissionFor } from '../../ctap/user-verification.js';
 import { Fido2Error } from '../../errors.js';
 import { explainWithRetries, guardRetries } from '../authorize.js';
-import { explain } from '../explain.js';
+import { explain } from '../../operations/explain.js';
 import { type GlobalOptions, pinProtocol } from '../global-options.js';
 import { notice } from '../output.js';
 import { type PinIo, readPin } from '../pin-input.js';

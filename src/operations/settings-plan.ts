@@ -8,7 +8,27 @@
  */
 import { type AuthenticatorInfo, supportsCtap21 } from '../ctap/get-info.js';
 import type { ErrorKind } from '../errors.js';
-import type { Policy } from './policy.js';
+
+/** The settings a key should end up with (an `apply` policy, or one command's one setting). */
+export interface MinPinLengthPolicy {
+  /** The minimum PIN length, 4 to 63; a key can only raise it (CTAP 2.1 §6.11.4). */
+  length: number;
+  /** Sites allowed to read the minimum PIN length; sent with a change of the length. */
+  rpIds?: string[];
+  /** Also require a PIN change (sent last, as forcePinChange). */
+  forceChange?: boolean;
+}
+
+export interface Policy {
+  /** true: the key must have a PIN; one is set where missing. */
+  pin?: boolean;
+  minPinLength?: MinPinLengthPolicy;
+  alwaysUv?: boolean;
+  /** true: enterprise attestation enabled (it cannot be disabled except by reset). */
+  enterpriseAttestation?: boolean;
+  /** true: the key must ask for a new PIN before its next use. */
+  forcePinChange?: boolean;
+}
 
 /** The settings `apply` manages, as the key reports them. */
 export interface KeyState {
@@ -76,10 +96,19 @@ export function describeStep(s: Step): string {
 }
 
 /** The ordered differences between `policy` and `state`, or why the key cannot meet the policy. */
-export function planPolicy(policy: Policy, state: KeyState): Plan {
+export interface PlanOptions {
+  /**
+   * Send the minimum length with its rpIds even when the length is already the key's: the
+   * `min-pin-length --rp-id` command asks for exactly that. getInfo does not report the list,
+   * so `apply` (idempotent) sends rpIds only with a change of the length.
+   */
+  rpIdsAtSameLength?: boolean;
+}
+
+export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {}): Plan {
   const steps: Step[] = [];
   const cfg = (what: string): Plan | undefined =>
-    state.config ? undefined : cannot('unsupported', 'no-config', `${what} needs CTAP 2.1 authenticatorConfig, and this key speaks ${state.versions.join(', ')}`);
+    state.config ? undefined : cannot('unsupported', 'no-config', `${what} is not supported by this key: it needs CTAP 2.1 with authenticatorConfig, and the key speaks ${state.versions.join(', ')}`);
 
   if (policy.pin === true && state.pinSet !== true) {
     if (state.pinSet === undefined) return cannot('unsupported', 'no-pin-support', 'the policy asks for a PIN and this key has no PIN support');
@@ -90,9 +119,9 @@ export function planPolicy(policy: Policy, state: KeyState): Plan {
   const m = policy.minPinLength;
   if (m !== undefined) {
     if (m.length < state.minPinLength) {
-      return cannot('pin-policy', 'min-below-current', `the key's minimum PIN length is ${state.minPinLength}, above the policy's ${m.length}, and it can only be raised`);
+      return cannot('pin-policy', 'min-below-current', `the key's minimum PIN length is ${state.minPinLength} and can only be raised, not set to ${m.length}`);
     }
-    if (m.length > state.minPinLength) {
+    if (m.length > state.minPinLength || (o.rpIdsAtSameLength === true && (m.rpIds?.length ?? 0) > 0)) {
       const no = cfg('Setting the minimum PIN length');
       if (no) return no;
       if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot set the minimum PIN length (option setMinPINLength is off)');
@@ -121,14 +150,14 @@ export function planPolicy(policy: Policy, state: KeyState): Plan {
   if ((policy.forcePinChange === true || m?.forceChange === true) && !state.forcePinChange) {
     const no = cfg('Forcing a PIN change');
     if (no) return no;
-    if (!willHavePin) return cannot('pin-required', 'no-pin', 'the policy forces a PIN change and the key has no PIN; add "pin": true to the policy');
+    if (!willHavePin) return cannot('pin-required', 'no-pin', 'the key has no PIN to change; set one first (`fido2-manage set-pin`, or "pin": true in a policy)');
     steps.push({ op: 'force-pin-change' });
   }
 
   const configSteps = steps.filter((s) => s.op !== 'set-pin');
   // Once a change of PIN is forced, the key gives no PIN token until the PIN is changed.
   if (configSteps.length > 0 && state.forcePinChange && (willHavePin || state.uv)) {
-    return cannot('pin-policy', 'pin-change-pending', 'the key asks for a new PIN before anything else; run `fido2-manage change-pin` on it first');
+    return cannot('pin-policy', 'pin-change-pending', 'the key asks for a new PIN before anything else; run `fido2-manage change-pin` first');
   }
   // CTAP 2.1 §6.11.1: a protected key (PIN or built-in UV) takes config changes only with a token.
   const protectedKey = willHavePin || state.uv;
