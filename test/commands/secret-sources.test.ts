@@ -112,6 +112,22 @@ describe('an explicit PIN option wins over a FIDO2_PIN left in the environment',
   });
 });
 
+describe('an explicit PIN option wins over a --pins line, for ordinary commands and apply alike', () => {
+  it('verify-pin and apply use --pin, not the stale line; no attempt is spent', async () => {
+    k = await startKeyWithPin(PIN);
+    const pins = join(dir, 'stale.csv');
+    writeFileSync(pins, `${k.device},11112222\n`);
+    chmodSync(pins, 0o600);
+    const policy = join(dir, 'uv-policy.json');
+    writeFileSync(policy, JSON.stringify({ alwaysUv: true }));
+    const verify = await runCli(['verify-pin', '--device', k.device, '--pins', pins, '--pin', PIN, '--json']);
+    expect(verify.code, verify.stdout).toBe(0);
+    const applied = await runCli(['apply', policy, '--device', k.device, '--pins', pins, '--pin', PIN, '--json']);
+    expect(applied.code, applied.stdout).toBe(0);
+    expect(await retriesLeft(k.device)).toBe(8);
+  });
+});
+
 describe('--pin-file reads pipes and FIFOs, within --timeout and Ctrl-C', () => {
   it('--pin-file /dev/stdin reads a piped PIN', async () => {
     k = await startKeyWithPin(PIN);
