@@ -1,8 +1,10 @@
 import { Fido2Error } from '../errors.js';
+import { EMPTY_LINE, editLine, type LineState } from './line-editor.js';
 
 /**
  * Reads one line from the terminal without echoing it. Written by hand because
  * readline echoes input; a PIN must never appear on screen or in scrollback.
+ * The editing keys are line-editor.ts.
  */
 export function hiddenPrompt(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -12,7 +14,7 @@ export function hiddenPrompt(question: string, input: NodeJS.ReadStream = proces
     output.write(question);
     input.resume();
     input.setEncoding('utf8');
-    let value = '';
+    let line: LineState = EMPTY_LINE;
     const finish = (err?: Error): void => {
       input.setRawMode(wasRaw);
       input.pause();
@@ -20,14 +22,17 @@ export function hiddenPrompt(question: string, input: NodeJS.ReadStream = proces
       process.removeListener('SIGINT', onSigint);
       output.write('\n');
       if (err) reject(err);
-      else resolve(value);
+      else resolve(line.value);
     };
     const onData = (chunk: string): void => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new Fido2Error('cancelled', 'Cancelled; nothing was changed.'));
-        if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
-        else if (ch >= ' ') value += ch;
+      const { state, end } = editLine(line, chunk);
+      line = state;
+      if (end?.kind === 'enter') return finish();
+      if (end?.kind === 'cancel') return finish(new Fido2Error('cancelled', 'Cancelled; nothing was changed.'));
+      if (end?.kind === 'refused') {
+        return finish(
+          new Fido2Error('usage', `The PIN typed included ${end.reason}, which the hidden prompt cannot edit with; nothing was sent to the key. Run the command again and type the PIN (Backspace, Ctrl-U and Ctrl-W work).`),
+        );
       }
     };
     // A SIGINT from elsewhere (kill -INT) also ends the prompt, instead of leaving it waiting.

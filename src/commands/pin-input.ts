@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { bounded, readBounded, readFailure } from '../bounded-read.js';
+import { controlCharacterIn } from '../ctap/pin-policy.js';
 import { Fido2Error } from '../errors.js';
 import { hiddenPrompt } from './hidden-prompt.js';
 import { currentKeyContext } from './key-context.js';
@@ -69,30 +70,27 @@ async function readLines(stream: NodeJS.ReadableStream, lines: number): Promise<
   return Buffer.concat(chunks).subarray(0, MAX_PIN_SOURCE_BYTES).toString('utf8');
 }
 
-/** A pipe or FIFO that never gives a line must not hold the command past --timeout. */
+/** A pipe or FIFO that never gives a line must not hold the command past --timeout, nor ignore Ctrl-C. */
 function withinTimeout(reading: Promise<string>, timeoutMs: number | undefined): Promise<string> {
-  if (timeoutMs === undefined) return reading;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Fido2Error('pin-required', `No PIN arrived on standard input within ${timeoutMs / 1000} s; send the PIN followed by a newline, or raise --timeout.`));
-    }, timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([reading, late]).finally(() => clearTimeout(timer));
+  return bounded(() => reading, timeoutMs, (s) => new Fido2Error('pin-required', `No PIN arrived on standard input within ${s} s; send the PIN followed by a newline, or raise --timeout.`));
 }
 
-/** The start of a PIN file, never the whole of a large one. */
-async function readHead(path: string): Promise<string> {
-  const f = await open(path, 'r');
+/** The first line of a PIN file, pipe or FIFO (`--pin-file <(pass show key)`), never the whole of a large one. */
+async function readPinFile(path: string, timeoutMs: number | undefined): Promise<string> {
   try {
-    const buf = Buffer.alloc(MAX_PIN_SOURCE_BYTES);
-    const { bytesRead } = await f.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await f.close();
+    const head = await readBounded(path, {
+      maxBytes: MAX_PIN_SOURCE_BYTES,
+      lines: 1,
+      timeoutMs,
+      late: (s) => new Fido2Error('pin-required', `No PIN arrived from ${path} within ${s} s; write the PIN followed by a newline to it, or raise --timeout.`),
+    });
+    return head.toString('utf8');
+  } catch (e) {
+    throw readFailure(e, 'usage', `the PIN file ${path}`, 'check the path and its permissions.');
   }
 }
+
+const STDIN_PATHS: ReadonlySet<string> = new Set(['/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
 
 type Which = 'current' | 'new';
 
@@ -127,7 +125,33 @@ function nonEmpty(value: string, where: string): string {
   return value;
 }
 
-/** The PIN from the first non-interactive source given, first match wins; undefined when none was given. */
+/**
+ * Every source alike: a trailing line end (from a file, `echo`, a CRLF editor)
+ * is dropped, as the file and stdin sources always did; any other control
+ * character is refused before anything is sent, since no PIN can hold one
+ * (this tool refuses to set such a PIN and no prompt can type it).
+ */
+function cleanPin(value: string, where: string): string {
+  const pin = nonEmpty(value.replace(/[\r\n]+$/, ''), where);
+  const bad = controlCharacterIn(pin);
+  if (bad !== undefined) {
+    throw new Fido2Error('pin-policy', `The PIN from ${where} contains a control character (${bad}), which cannot be part of a PIN; nothing was sent to the key and no attempt was used. Fix the PIN source.`);
+  }
+  return pin;
+}
+
+/** True when an option (not the FIDO2_PIN / FIDO2_NEW_PIN default) gives this PIN: it then wins over the default and --pins lines. */
+export function explicitPinGiven(which: Which, o: PinSourceOptions): boolean {
+  const s = sourceFor(which, o);
+  return s.file !== undefined || s.envName !== undefined || s.stdin === true || s.arg !== undefined;
+}
+
+/**
+ * The PIN from the non-interactive source given; undefined when none was.
+ * At most one explicit option per PIN; an explicit option always wins over the
+ * FIDO2_PIN / FIDO2_NEW_PIN variable, which is only the default (a variable
+ * left over in the shell must never override what the command line says).
+ */
 export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinIo): Promise<string | undefined> {
   const s = sourceFor(which, o);
   const given = [
@@ -138,26 +162,14 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
   ].filter((x): x is string => typeof x === 'string');
   if (given.length > 1) throw new Fido2Error('usage', `${given.join(' and ')} both give the ${which === 'new' ? 'new ' : ''}PIN; pass only one of them.`);
   if (s.file !== undefined) {
-    let text: string;
-    try {
-      text = await readHead(s.file);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new Fido2Error('usage', `Cannot read the PIN file ${s.file} (${code}); check the path and its permissions.`);
-    }
-    return nonEmpty(stripBom(text).split(/\r?\n/)[0] ?? '', `the file ${s.file}`);
+    // Standard input may be a socket (as Node gives its children), which cannot be opened by path: read it as --pin-stdin would.
+    const text = STDIN_PATHS.has(s.file) ? await io.readStdin(timeoutMs(o), 1) : await readPinFile(s.file, timeoutMs(o));
+    return cleanPin(stripBom(text).split(/\r?\n/)[0] ?? '', `the file ${s.file}`);
   }
   if (s.envName !== undefined) {
     const v = io.env[s.envName];
     if (v === undefined) throw new Fido2Error('usage', `The environment variable ${s.envName} is not set; export it or choose another PIN source.`);
-    return nonEmpty(v, `the variable ${s.envName}`);
-  }
-  const fromDefault = io.env[s.defaultEnv];
-  // An empty FIDO2_PIN is a mistake worth naming; an empty FIDO2_NEW_PIN is how scripts unset it.
-  if (fromDefault !== undefined && (which === 'current' || fromDefault !== '')) {
-    nonEmpty(fromDefault, `the variable ${s.defaultEnv}`);
-    if (s.stdin || s.arg !== undefined) io.warn(`${s.defaultEnv} is set and takes precedence over ${s.stdin ? `${s.argFlag}-stdin` : s.argFlag}; unset it to use that.`);
-    return fromDefault;
+    return cleanPin(v, `the variable ${s.envName}`);
   }
   if (s.stdin) {
     // Typed on a terminal, a line would be echoed: ask without echo instead.
@@ -167,12 +179,15 @@ export async function pinFromSources(which: Which, o: PinSourceOptions, io: PinI
     if (line === undefined || line === '') {
       throw new Fido2Error('usage', `Standard input has no ${which === 'new' ? 'new ' : ''}PIN on line ${s.stdinLine + 1}; send the PIN followed by a newline.`);
     }
-    return line;
+    return cleanPin(line, `line ${s.stdinLine + 1} of standard input`);
   }
   if (s.arg !== undefined) {
     io.warn(`${s.argFlag} makes the PIN visible to other users of this machine; prefer ${s.defaultEnv}, ${s.argFlag}-file or ${s.argFlag}-stdin.`);
-    return nonEmpty(s.arg, s.argFlag);
+    return cleanPin(s.arg, s.argFlag);
   }
+  const fromDefault = io.env[s.defaultEnv];
+  // An empty FIDO2_PIN is a mistake worth naming; an empty FIDO2_NEW_PIN is how scripts unset it.
+  if (fromDefault !== undefined && (which === 'current' || fromDefault !== '')) return cleanPin(fromDefault, `the variable ${s.defaultEnv}`);
   return undefined;
 }
 

@@ -1,19 +1,23 @@
 /**
  * `fido2-manage sim`: serves a virtual key over TCP until SIGINT/SIGTERM.
  * Prints one line containing "listening on HOST:PORT" once it accepts
- * connections; scripts wait for it.
+ * connections; scripts wait for it. With --vpcd it is instead a contactless
+ * card in a vpcd virtual reader (pcscd), reached over PC/SC.
  */
 import { Fido2Error } from '../errors.js';
 import type { PresenceMode } from '../sim/presence.js';
 import { PROFILE_NAMES, isProfileName, type ProfileName } from '../sim/profiles.js';
 import { MAX_LARGE_BLOB_MAX, MIN_LARGE_BLOB_MAX } from '../sim/large-blobs.js';
 import { startSimServer, type SimServer } from '../sim/server.js';
+import { virtualCard } from '../sim/card.js';
+import { insertCard, type CardEvent } from '../sim/vpcd-link.js';
 import { loadStateFile, saveStateFile } from '../sim/state-file.js';
 import { lockStateFile } from '../sim/state-lock.js';
 import { VirtualKey } from '../sim/virtual-key.js';
 
 export interface SimOptions {
   listen?: string;
+  vpcd?: string;
   profile?: string;
   uv?: boolean;
   fingers?: string;
@@ -25,15 +29,17 @@ export interface SimOptions {
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
+/** vpcd's first reader slot ("Virtual PCD 00 00") in Debian's vsmartcard-vpcd. */
+export const DEFAULT_VPCD = '127.0.0.1:35963';
 
 /** How long a SIGUSR1 replug keeps the key out. */
 const REPLUG_SECONDS = 1;
 
-export function parseListen(value: string): { host: string; port: number } {
+export function parseListen(value: string, option = '--listen', example = DEFAULT_LISTEN): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new Fido2Error('usage', `--listen wants HOST:PORT (e.g. ${DEFAULT_LISTEN}), got '${value}'`);
+    throw new Fido2Error('usage', `${option} wants HOST:PORT (e.g. ${example}), got '${value}'`);
   }
   return { host: (m[1] ?? m[2])!, port };
 }
@@ -78,8 +84,11 @@ function parseResetWindow(value: string): number {
 }
 
 /** Validates the options, builds the key and starts serving it; the caller decides when to stop. */
-export async function startSim(opts: SimOptions): Promise<SimServer & { key: VirtualKey }> {
-  const where = parseListen(opts.listen ?? DEFAULT_LISTEN);
+export async function startSim(opts: SimOptions, onCardEvent?: (e: CardEvent) => void): Promise<SimServer & { key: VirtualKey }> {
+  if (opts.vpcd !== undefined && opts.listen !== undefined) {
+    throw new Fido2Error('usage', '--vpcd and --listen exclude each other: the key is either a card in a vpcd reader or a TCP server; give one');
+  }
+  const where = opts.vpcd !== undefined ? parseListen(opts.vpcd, '--vpcd', DEFAULT_VPCD) : parseListen(opts.listen ?? DEFAULT_LISTEN);
   const profile = parseProfile(opts.profile ?? 'fido-2.1');
   const presence = parsePresence(opts.presence ?? 'confirm');
   const resetWindowSeconds = opts.resetWindow === undefined ? undefined : parseResetWindow(opts.resetWindow);
@@ -88,7 +97,7 @@ export async function startSim(opts: SimOptions): Promise<SimServer & { key: Vir
   const statePath = opts.state;
   const unlock = statePath ? lockStateFile(statePath) : () => undefined;
   try {
-    return await serve(opts, where, profile, presence, resetWindowSeconds, statePath, unlock);
+    return await serve(opts, where, profile, presence, resetWindowSeconds, statePath, unlock, onCardEvent);
   } catch (e) {
     unlock();
     throw e;
@@ -103,6 +112,7 @@ async function serve(
   resetWindowSeconds: number | undefined,
   statePath: string | undefined,
   unlock: () => void,
+  onCardEvent: ((e: CardEvent) => void) | undefined,
 ): Promise<SimServer & { key: VirtualKey }> {
   const state = statePath ? loadStateFile(statePath) : undefined;
   const key = new VirtualKey({
@@ -110,6 +120,7 @@ async function serve(
     uv: opts.uv === true || opts.fingers !== undefined,
     ...(opts.fingers === undefined ? {} : { fingers: parseFingers(opts.fingers) }),
     presence,
+    ...(opts.vpcd === undefined ? {} : { transports: ['nfc'] }),
     ...(opts.makeCredUvNotRqd === undefined ? {} : { makeCredUvNotRqd: parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd) }),
     ...(resetWindowSeconds === undefined ? {} : { resetWindowSeconds }),
     ...(opts.largeBlobMax === undefined ? {} : { largeBlobMax: parseLargeBlobMax(opts.largeBlobMax) }),
@@ -126,7 +137,7 @@ async function serve(
   }
   let server: SimServer;
   try {
-    server = await startSimServer(key, where);
+    server = opts.vpcd !== undefined ? cardInVpcd(key, where, onCardEvent) : await startSimServer(key, where);
   } catch (e) {
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
@@ -140,19 +151,38 @@ async function serve(
   });
 }
 
+/** The key as a card in the vpcd reader at `where`; unplug/plugIn take it out of the reader and put it back. */
+function cardInVpcd(key: VirtualKey, where: { host: string; port: number }, onEvent?: (e: CardEvent) => void): SimServer {
+  const card = insertCard(virtualCard(key), where, onEvent);
+  return {
+    ...where,
+    unplug: async () => card.remove(),
+    plugIn: async () => card.insert(),
+    close: async () => card.close(),
+  };
+}
+
 /** Loopback addresses only reach this machine; anything else exposes the key. */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export async function runSim(opts: SimOptions): Promise<void> {
-  const sim = await startSim(opts);
+  let reader = '';
+  const sim = await startSim(opts, (e) => {
+    if (e === 'inserted') process.stdout.write(`card in the vpcd reader at ${reader}\n`);
+    else if (e === 'removed') process.stdout.write('card out of the reader\n');
+    else process.stderr.write(`waiting for the vpcd reader at ${reader} (is pcscd running with vsmartcard-vpcd?)\n`);
+  });
   const host = sim.host.includes(':') ? `[${sim.host}]` : sim.host;
-  process.stdout.write(`virtual ${sim.key.profile.name} key listening on ${host}:${sim.port}\n`);
+  reader = `${host}:${sim.port}`;
+  if (opts.vpcd !== undefined) process.stdout.write(`virtual ${sim.key.profile.name} key as a contactless card for the vpcd reader at ${reader}\n`);
+  else process.stdout.write(`virtual ${sim.key.profile.name} key listening on ${host}:${sim.port}\n`);
   if (!isLoopback(sim.host)) {
     process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
   }
-  process.stderr.write(`(kill -USR1 ${process.pid} unplugs it and plugs it back in ${REPLUG_SECONDS} s later)\n`);
+  const out = opts.vpcd !== undefined ? 'takes it out of the reader and puts it back' : 'unplugs it and plugs it back in';
+  process.stderr.write(`(kill -USR1 ${process.pid} ${out} ${REPLUG_SECONDS} s later)\n`);
   // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
   const replug = (): void => {
     void sim.unplug().then(() => {

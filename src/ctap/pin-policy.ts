@@ -17,6 +17,26 @@ export function pinCodePoints(pin: string): number {
   return [...pin].length;
 }
 
+const CONTROL_NAMES: Readonly<Record<string, string>> = {
+  '\t': 'a tab',
+  '\n': 'a line feed (newline)',
+  '\r': 'a carriage return',
+  '\u001b': 'an escape character (from an arrow or function key)',
+  '\u007f': 'a delete character',
+};
+
+/**
+ * The first control character in `pin`, named for a message ("a tab,
+ * U+0009"); undefined when there is none. Names only the character, never
+ * the PIN around it.
+ */
+export function controlCharacterIn(pin: string): string | undefined {
+  const c = /\p{Cc}/u.exec(pin)?.[0];
+  if (c === undefined) return undefined;
+  const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return CONTROL_NAMES[c] === undefined ? code : `${CONTROL_NAMES[c]}, ${code}`;
+}
+
 /** Returns the NFC-normalised PIN, or throws Fido2Error('pin-policy'). Never echoes the PIN. */
 export function checkNewPin(pin: string, minLength: number): string {
   const normalized = normalizePin(pin);
@@ -30,8 +50,9 @@ export function checkNewPin(pin: string, minLength: number): string {
     );
   }
   // The key would take these, but nobody could type them at a PIN prompt again.
-  if (/\p{Cc}/u.test(normalized)) {
-    throw new Fido2Error('pin-policy', 'The new PIN contains a control character (such as a newline or tab), which no PIN prompt can take; choose a PIN without one.');
+  const control = controlCharacterIn(normalized);
+  if (control !== undefined) {
+    throw new Fido2Error('pin-policy', `The new PIN contains a control character (${control}), which no PIN prompt can take; choose a PIN without one.`);
   }
   if (/^\s|\s$/u.test(normalized)) {
     throw new Fido2Error('pin-policy', 'The new PIN starts or ends with a space, which is easy to lose when typing or copying it; choose a PIN without one there.');
@@ -56,8 +77,8 @@ export function surroundingSpaceHint(pin: string | undefined): string {
 }
 
 /**
- * A current PIN that no key can hold (fewer than 4 code points or more than
- * 63 bytes) would only cost an attempt, or, when long enough, block PIN auth
+ * A current PIN that no key can hold (fewer than 4 code points, more than
+ * 63 bytes, a control character) would only cost an attempt, or, when long enough, block PIN auth
  * until a power cycle: refused here, before anything is sent.
  */
 export function checkCurrentPin(pin: string): string {
@@ -69,6 +90,11 @@ export function checkCurrentPin(pin: string): string {
       'pin-policy',
       `The PIN given has ${codePoints} characters (${bytes} bytes), but a PIN has at least ${ABSOLUTE_MIN_PIN_LENGTH} characters and at most ${MAX_PIN_BYTES} bytes; nothing was sent to the key and no attempt was used. Check the PIN source.`,
     );
+  }
+  // No PIN holds one (checkNewPin refuses them, no prompt can type them): it would only cost an attempt.
+  const control = controlCharacterIn(normalized);
+  if (control !== undefined) {
+    throw new Fido2Error('pin-policy', `The PIN given contains a control character (${control}), which cannot be part of a PIN; nothing was sent to the key and no attempt was used. Check the PIN source.`);
   }
   return normalized;
 }

@@ -4,7 +4,9 @@
  * PIN is the rest of the line, so it may contain commas. Lines starting with #
  * and a `selector,pin` header are skipped. PINs are never echoed in errors.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readBounded, readFailure } from '../bounded-read.js';
+import { controlCharacterIn } from '../ctap/pin-policy.js';
 import { Fido2Error } from '../errors.js';
 import type { Target } from './selection.js';
 
@@ -22,10 +24,26 @@ export function parsePinTable(text: string, where = 'the PIN file'): PinTable {
     const selector = normalise(raw.slice(0, comma).trim());
     const pin = raw.slice(comma + 1).replace(/\r$/, '');
     if (selector === '' || pin === '') throw new Fido2Error('usage', `Line ${i + 1} of ${where} has an empty ${selector === '' ? 'selector' : 'PIN'}; write selector,pin on each line.`);
+    const problem = pinProblem(pin);
+    if (problem !== undefined) throw new Fido2Error('usage', `Line ${i + 1} of ${where} ${problem}; nothing was sent to any key.`);
     if (table.has(selector)) throw new Fido2Error('usage', `${where} names ${selector} twice (line ${i + 1}); keep one line per key.`);
     table.set(selector, pin);
   });
   return table;
+}
+
+/**
+ * What makes a --pins PIN certainly wrong, or undefined. `selector, pin` (a
+ * space after the comma, as CSV writers often put) would send the space as part
+ * of the PIN to every key and spend an attempt on each; no PIN this tool sets
+ * starts or ends with a space or holds a control character.
+ */
+function pinProblem(pin: string): string | undefined {
+  if (/^\s/u.test(pin)) return 'has a space after the comma, which would be sent as part of the PIN; write selector,pin with nothing between the comma and the PIN';
+  if (/\s$/u.test(pin)) return 'ends with a space after the PIN, which would be sent as part of it; remove it';
+  const control = controlCharacterIn(pin);
+  if (control !== undefined) return `has a control character (${control}) in its PIN, which cannot be part of a PIN; fix the line`;
+  return undefined;
 }
 
 const normalise = (s: string): string => (/^tcp:/i.test(s) ? s.toLowerCase() : /^sim$/i.test(s) ? 'sim' : s);
@@ -40,18 +58,29 @@ export function pinFor(table: PinTable, t: Target): string | undefined {
 /** True when a file mode lets group or others read the file. */
 export const readableByOthers = (mode: number): boolean => (mode & 0o044) !== 0;
 
-/** Reads and parses the file; warns (via `warn`) when group or others can read it. */
-export async function readPinTable(file: string, warn: (line: string) => void): Promise<PinTable> {
+/** A --pins file is a few lines per key; anything larger is not one. */
+export const MAX_PINS_FILE_BYTES = 1 << 20;
+
+/**
+ * Reads and parses the file (a pipe or FIFO too, within `timeoutMs`); warns
+ * (via `warn`) when group or others can read it.
+ */
+export async function readPinTable(file: string, warn: (line: string) => void, timeoutMs?: number): Promise<PinTable> {
   let text: string;
   try {
     const st = await stat(file);
     if (process.platform !== 'win32' && readableByOthers(st.mode)) {
       warn(`${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)}); run \`chmod 600 ${file}\`.`);
     }
-    text = await readFile(file, 'utf8');
+    const head = await readBounded(file, {
+      maxBytes: MAX_PINS_FILE_BYTES + 1,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      late: (s) => new Fido2Error('pin-required', `No PINs arrived from ${file} within ${s} s; write the PIN lines to it and close it, or raise --timeout.`),
+    });
+    if (head.length > MAX_PINS_FILE_BYTES) throw new Fido2Error('usage', `${file} is larger than 1 MiB, too large for a PIN file; give a file of selector,pin lines.`);
+    text = head.toString('utf8');
   } catch (e) {
-    if (e instanceof Fido2Error) throw e;
-    throw new Fido2Error('usage', `Cannot read the PIN file ${file} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); check the path and its permissions.`);
+    throw readFailure(e, 'usage', `the PIN file ${file}`, 'check the path and its permissions.');
   }
   return parsePinTable(text, file);
 }

@@ -117,6 +117,8 @@ export interface KeyContext {
   readonly resetWindowMs: number | undefined;
   /** getInfo maxSerializedLargeBlobArray; undefined on a key without large blobs (§6.10). */
   readonly largeBlobMax: number | undefined;
+  /** getInfo transports (0x09); default ['usb']. */
+  readonly transports?: readonly string[];
   readonly io: UserIo;
   now(): number;
   /** Call after every change to `state`, so --state files follow it. */

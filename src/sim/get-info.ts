@@ -54,7 +54,7 @@ export function getInfo(ctx: KeyContext): Encodable {
     [0x06, [...ctx.profile.pinUvAuthProtocols]],
     [0x07, MAX_CREDENTIALS_IN_LIST],
     [0x08, CREDENTIAL_ID_LENGTH],
-    [0x09, ['usb']],
+    [0x09, [...(ctx.transports ?? ['usb'])]],
     [0x0a, [{ alg: ES256, type: 'public-key' }]],
   ]);
   if (ctx.profile.versions.includes('FIDO_2_1_PRE')) {

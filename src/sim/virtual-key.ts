@@ -48,6 +48,8 @@ export interface VirtualKeyOptions {
   readonly onStateChange?: (state: PersistentState) => void;
   /** How long the key waits for a touch before USER_ACTION_TIMEOUT; default 30 s, tests may shorten it. */
   readonly userActionTimeoutMs?: number;
+  /** getInfo transports; default ['usb'] (`sim --vpcd` says ['nfc']). */
+  readonly transports?: readonly string[];
   /** CTAPHID timings; tests may shorten them. */
   readonly timings?: Partial<HidTimings>;
 }
@@ -184,6 +186,7 @@ export class VirtualKey {
       makeCredUvNotRqd: this.options.makeCredUvNotRqd !== false,
       resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
       largeBlobMax: largeBlobMax > 0 ? largeBlobMax : undefined,
+      ...(this.options.transports ? { transports: this.options.transports } : {}),
       io,
       now: () => Date.now(),
       persist: () => this.options.onStateChange?.(this.state),

@@ -30,7 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pin-input-'));
 const file = join(dir, 'pin.txt');
 writeFileSync(file, 'from-file\nsecond line\n');
 
-describe('PIN sources: one per PIN; FIDO2_PIN yields to an explicit one only with a warning', () => {
+describe('PIN sources: one per PIN; an explicit option always wins over FIDO2_PIN', () => {
   it('two explicit sources for the same PIN are a usage error naming both', async () => {
     const io = fakeIo({ stdin: 'from-stdin\n', env: { MY: 'from-my' } });
     for (const o of [{ pinFile: file, pin: 'arg' }, { pinEnv: 'MY', pinStdin: true }, { pinFile: file, pinEnv: 'MY', pinStdin: true, pin: 'arg' }]) {
@@ -43,12 +43,14 @@ describe('PIN sources: one per PIN; FIDO2_PIN yields to an explicit one only wit
     expect((n as Fido2Error).message).toMatch(/--new-pin-file and --new-pin both give the new PIN/);
   });
 
-  it('reads each source alone; FIDO2_PIN comes before stdin and --pin with a warning', async () => {
+  it('reads each source alone; every explicit option, --pin-stdin and --pin too, comes before FIDO2_PIN', async () => {
     const io = fakeIo({ env: { FIDO2_PIN: 'from-env', MY: 'from-my' }, stdin: 'from-stdin\n' });
     expect(await pinFromSources('current', { pinFile: file }, io)).toBe('from-file');
     expect(await pinFromSources('current', { pinEnv: 'MY' }, io)).toBe('from-my');
-    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('from-env');
-    expect(io.warnings.join()).toMatch(/FIDO2_PIN is set and takes precedence/);
+    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('from-stdin');
+    expect(await pinFromSources('current', { pin: 'from-arg' }, io)).toBe('from-arg');
+    expect(await pinFromSources('current', {}, io)).toBe('from-env');
+    expect(io.warnings.join()).not.toMatch(/precedence/);
     const noEnv = fakeIo({ stdin: 'from-stdin\r\nnext\n' });
     expect(await pinFromSources('current', { pinStdin: true }, noEnv)).toBe('from-stdin');
     expect(await pinFromSources('current', { pin: 'arg' }, noEnv)).toBe('arg');
@@ -101,11 +103,40 @@ describe('PIN hygiene', () => {
     expect(await pinFromSources('current', { pinStdin: true }, fakeIo({ stdin: '\uFEFF5678\n' }))).toBe('5678');
   });
 
-  it('warns when FIDO2_PIN overrides an explicit --pin-stdin or --pin', async () => {
-    const io = fakeIo({ env: { FIDO2_PIN: 'env-pin' }, stdin: 'stdin-pin\n' });
-    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('env-pin');
-    expect(io.warnings.join()).toMatch(/FIDO2_PIN is set and takes precedence over --pin-stdin/);
-    expect(io.warnings.join()).not.toContain('env-pin');
+  it('an explicit --pin-stdin or --pin is not overridden by a FIDO2_PIN left in the environment', async () => {
+    const io = fakeIo({ env: { FIDO2_PIN: 'env-pin', FIDO2_NEW_PIN: 'env-new' }, stdin: 'stdin-pin\n' });
+    expect(await pinFromSources('current', { pinStdin: true }, io)).toBe('stdin-pin');
+    expect(await pinFromSources('new', { newPin: 'arg-new' }, io)).toBe('arg-new');
+  });
+
+  it.each([
+    ['FIDO2_PIN', {}, { FIDO2_PIN: '1234\n' }],
+    ['FIDO2_PIN with CRLF', {}, { FIDO2_PIN: '1234\r\n' }],
+    ['--pin', { pin: '1234\r' }, {}],
+    ['--pin-env', { pinEnv: 'MY' }, { MY: '1234\n\n' }],
+  ])('drops a trailing line end from %s, as the file source does', async (_n, o, env) => {
+    expect(await pinFromSources('current', o, fakeIo({ env }))).toBe('1234');
+  });
+
+  it.each([
+    ['a tab', { FIDO2_PIN: '1234\t' }, /the variable FIDO2_PIN contains a control character \(a tab, U\+0009\)/],
+    ['a newline inside', { FIDO2_PIN: '12\n34' }, /a line feed \(newline\), U\+000A/],
+    ['an escape', { FIDO2_PIN: '12\u001b[D34' }, /an escape character .*U\+001B/],
+    ['NUL', { FIDO2_PIN: '12\u000034' }, /control character \(U\+0000\)/],
+  ])('refuses %s in a PIN (pin-policy), naming the character and never the PIN', async (_n, env, message) => {
+    const e = (await pinFromSources('current', {}, fakeIo({ env })).catch((x: unknown) => x)) as Fido2Error;
+    expect(e.kind).toBe('pin-policy');
+    expect(e.message).toMatch(message);
+    expect(e.message).not.toMatch(/12|34/);
+  });
+
+  it('--pin-file on a FIFO with no writer gives up at --timeout (pin-required)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const e = (await pinFromSources('current', { pinFile: fifo, timeout: '0.2' }, fakeIo()).catch((x: unknown) => x)) as Fido2Error;
+    expect(e.kind).toBe('pin-required');
+    expect(e.message).toMatch(/No PIN arrived from .*fifo within 0.2 s/);
   });
 });
 

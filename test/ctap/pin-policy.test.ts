@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNewPin, checkPinChange, surroundingSpaceHint } from '../../src/ctap/pin-policy.js';
+import { checkCurrentPin, checkNewPin, checkPinChange, controlCharacterIn, surroundingSpaceHint } from '../../src/ctap/pin-policy.js';
 import { padPin, pinHash } from '../../src/ctap/client-pin.js';
 import { Fido2Error } from '../../src/errors.js';
 import { hex } from './helpers.js';
@@ -76,6 +76,33 @@ describe('new PINs nobody could type again', () => {
 
   it('takes spaces inside a PIN', () => {
     expect(checkNewPin('correct horse', 4)).toBe('correct horse');
+  });
+});
+
+describe('a current PIN with a control character is refused before sending (the library too)', () => {
+  it.each([
+    ['1234\t5678', 'a tab, U+0009'],
+    ['12345678\n', 'a line feed (newline), U+000A'],
+    ['12345678\r', 'a carriage return, U+000D'],
+    ['1234\u001b[D5678', 'an escape character (from an arrow or function key), U+001B'],
+    ['1234\u00005678', 'U+0000'],
+    ['1234\u00855678', 'U+0085'],
+  ])('%j: names %s, never the PIN', (pin, name) => {
+    expect(controlCharacterIn(pin)).toBe(name);
+    let error: unknown;
+    try {
+      checkCurrentPin(pin);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ kind: 'pin-policy' });
+    expect((error as Error).message).toContain(name);
+    expect((error as Error).message).not.toMatch(/1234|5678/);
+  });
+
+  it('takes PINs without one, spaces and non-ASCII included', () => {
+    for (const pin of ['12345678', '12 34 56', 'pässwörd']) expect(controlCharacterIn(pin)).toBeUndefined();
+    expect(checkCurrentPin('12 34 56')).toBe('12 34 56');
   });
 });
 

@@ -61,6 +61,25 @@ describe('--pins file', () => {
     expect(message).toMatch(/line \d|twice/i);
     expect(message).not.toMatch(/1234|5678/);
   });
+  it.each([
+    ['a space after the comma', 'selector,pin\nsim, 12345678\n', /Line 2 .* has a space after the comma/],
+    ['a tab after the comma', 'sim,\t12345678', /Line 1 .* has a space after the comma/],
+    ['a trailing space', 'sim,12345678 \n', /Line 1 .* ends with a space after the PIN/],
+    ['a tab inside the PIN', '# keys\nsim,1234\t5678\n', /Line 2 .* control character \(a tab, U\+0009\)/],
+  ])('refuses %s before any key is touched (a PIN that would fail on every key), naming the line only', (_n, text, message) => {
+    let error: unknown;
+    try {
+      parsePinTable(text, 'pins.csv');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ kind: 'usage' });
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toMatch(/1234|5678/);
+  });
+  it('keeps a CRLF file working: the CR is not part of the PIN', () => {
+    expect(pinFor(parsePinTable('selector,pin\r\nsim,12345678\r\n'), t('sim'))).toBe('12345678');
+  });
   it('warns when group or others can read the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pins-'));
     const file = join(dir, 'pins.csv');

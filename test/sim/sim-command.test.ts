@@ -49,6 +49,11 @@ describe('sim command options', () => {
     await usageError(runSim({ listen: '127.0.0.1:0', largeBlobMax: '512' }));
   });
 
+  it('--vpcd wants HOST:PORT and excludes --listen, both refused before anything starts', async () => {
+    expect((await usageError(runSim({ vpcd: 'nowhere' }))).message).toContain('--vpcd wants HOST:PORT');
+    expect((await usageError(runSim({ vpcd: '127.0.0.1:35963', listen: '127.0.0.1:0' }))).message).toContain('exclude each other');
+  });
+
   it('--large-blob-max sets maxSerializedLargeBlobArray; 0 takes large blobs away', async () => {
     for (const [value, expected] of [['1024', 1024], ['0', undefined]] as const) {
       const sim = await startSim({ listen: '127.0.0.1:0', largeBlobMax: value });

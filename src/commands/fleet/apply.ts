@@ -5,7 +5,7 @@
  * each key's steps and its state before and after.
  */
 import { onInterrupt } from '../interrupt.js';
-import { readFile } from 'node:fs/promises';
+import { readBounded, readFailure } from '../../bounded-read.js';
 import { Fido2Error } from '../../errors.js';
 import type { ApplyKeyResult } from '../../operations/settings.js';
 import { applyToTargets, type KeyPins } from '../../fleet/apply-many.js';
@@ -15,25 +15,37 @@ import type { KeyResult } from '../../fleet/results.js';
 import { parseJobs } from '../../fleet/runner.js';
 import { resolveTargets, splitDeviceValues } from '../../fleet/selection.js';
 import { minRetries, pinProtocol, timeoutMs } from '../global-options.js';
-import { pinFromSources, processPinIo } from '../pin-input.js';
+import { explicitPinGiven, pinFromSources, processPinIo } from '../pin-input.js';
 import { finishFleet, type Row } from './fleet-output.js';
 import type { FleetOptions } from './many.js';
 import { keyName, progressDisplay } from './progress.js';
+
+/** A policy is a few fields; anything larger is not one. */
+const MAX_POLICY_BYTES = 1 << 20;
+
+/** The policy file, a pipe or FIFO too (`apply <(...)`), within --timeout and Ctrl-C. */
+async function readPolicyFile(path: string, timeoutMs: number): Promise<string> {
+  try {
+    const head = await readBounded(path, {
+      maxBytes: MAX_POLICY_BYTES + 1,
+      timeoutMs,
+      late: (s) => new Fido2Error('usage', `No policy arrived from ${path} within ${s} s; write the policy to it and close it, or raise --timeout.`),
+    });
+    if (head.length > MAX_POLICY_BYTES) throw new Fido2Error('usage', `The policy file ${path} is larger than 1 MiB; give a policy JSON file.`);
+    return head.toString('utf8');
+  } catch (e) {
+    throw readFailure(e, 'usage', `the policy file ${path}`, 'check the path.');
+  }
+}
 
 export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: FleetOptions): Promise<void> {
   const jobs = parseJobs(g.jobs);
   const timeout = timeoutMs(g);
   const protocol = pinProtocol(g);
   const floor = minRetries(g);
-  let text: string;
-  try {
-    text = await readFile(policyFile, 'utf8');
-  } catch (e) {
-    throw new Fido2Error('usage', `Cannot read the policy file ${policyFile} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); check the path.`);
-  }
-  const policy = parsePolicy(text, `The policy file ${policyFile}`);
+  const policy = parsePolicy(await readPolicyFile(policyFile, timeout), `The policy file ${policyFile}`);
   const io = processPinIo();
-  const table = g.pins === undefined ? undefined : await readPinTable(g.pins, io.warn);
+  const table = g.pins === undefined ? undefined : await readPinTable(g.pins, io.warn, timeout);
   if (g.device === undefined) throw new Fido2Error('usage', 'apply needs the keys to work on: pass --device all, or --device with one or more keys.');
   const targets = await resolveTargets(splitDeviceValues(g.device));
   // One PIN for every key unless --pins gives one per key; a dry run needs none.
@@ -48,8 +60,10 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
       shared = { current: pin, new: pin };
     }
   }
+  // An explicit PIN option wins over a key's --pins line, as in every other command (pin-input.ts).
+  const explicit = explicitPinGiven('current', g) || explicitPinGiven('new', g);
   const pinsFor = (t: (typeof targets)[number]): KeyPins => {
-    const own = table ? pinFor(table, t) : undefined;
+    const own = table && !explicit ? pinFor(table, t) : undefined;
     return own === undefined ? shared : { current: own, new: own };
   };
   const interrupt = onInterrupt();

@@ -9,7 +9,7 @@ import { pinFor, type PinTable, readPinTable } from '../../fleet/pins-file.js';
 import { type KeyResult } from '../../fleet/results.js';
 import { parseJobs, runOnKeys } from '../../fleet/runner.js';
 import { resolveTargets, splitDeviceValues, type Target } from '../../fleet/selection.js';
-import type { GlobalOptions } from '../global-options.js';
+import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { type KeyContext, runInKeyContext } from '../key-context.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { finishFleet, type Row } from './fleet-output.js';
@@ -56,7 +56,7 @@ interface Captured {
 export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Promise<void>): Promise<void> {
   const jobs = parseJobs(g.jobs);
   const baseIo = processPinIo();
-  const table = g.pins === undefined ? undefined : await readPinTable(g.pins, baseIo.warn);
+  const table = g.pins === undefined ? undefined : await readPinTable(g.pins, baseIo.warn, timeoutMs(g));
   const targets = await resolveTargets(splitDeviceValues(g.device));
   const shared = sharedPinIo(baseIo);
   const interrupt = onInterrupt();

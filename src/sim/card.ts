@@ -1,0 +1,34 @@
+/**
+ * The virtual key as a contactless card: its FIDO applet (nfc-applet.ts) in
+ * front of the same authenticator CTAPHID reaches, an ISO/IEC 14443-4 ATR,
+ * and power that comes and goes with the reader's field.
+ */
+import { contactlessAtr } from './apdu.js';
+import { handleCtapRequest } from './authenticator.js';
+import { NfcApplet } from './nfc-applet.js';
+import { u2fMessage } from './u2f.js';
+import type { VirtualCard } from './vpcd-link.js';
+import type { VirtualKey } from './virtual-key.js';
+
+export function virtualCard(key: VirtualKey, pollMs?: number): VirtualCard {
+  const applet = new NfcApplet(
+    {
+      cbor: key.profile.cbor,
+      // Only the u2f-only profile speaks CTAP1 (the CTAP2 profiles answer CTAPHID_MSG with INVALID_CMD too).
+      u2f: !key.profile.cbor,
+      runCbor: (request, tx) => handleCtapRequest(key.context(tx), request),
+      u2fMessage,
+    },
+    pollMs,
+  );
+  return {
+    atr: contactlessAtr(),
+    powerUp: () => {
+      applet.reset();
+      // Entering the field is a power-up: volatile state starts over and the reset window opens (§6.6).
+      key.powerCycle();
+    },
+    powerOff: () => applet.reset(),
+    process: (apdu) => applet.process(apdu),
+  };
+}
