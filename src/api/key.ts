@@ -27,6 +27,8 @@ export interface KeyOptions {
   signal?: AbortSignal;
   /** Force PIN/UV auth protocol 1 or 2. */
   pinProtocol?: 1 | 2;
+  /** Never send a PIN when this many attempts or fewer are left (the CLI's --min-retries). */
+  minRetries?: number;
 }
 
 /**
@@ -178,7 +180,10 @@ export class Fido2Key {
   /** The library's authorizer for one call: PINs as given, the key's PIN protocol option. */
   private auth(pins: { current?: string | undefined; new?: string | undefined } = {}): Authorizer {
     const given = { ...(pins.current === undefined ? {} : { current: pins.current }), ...(pins.new === undefined ? {} : { new: pins.new }) };
-    return pinAuthorizer(given, this.opts.pinProtocol ? { pinProtocol: this.opts.pinProtocol } : {});
+    return pinAuthorizer(given, {
+      ...(this.opts.pinProtocol ? { pinProtocol: this.opts.pinProtocol } : {}),
+      ...(this.opts.minRetries === undefined ? {} : { minRetries: this.opts.minRetries }),
+    });
   }
 
   private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {

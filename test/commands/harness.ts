@@ -44,6 +44,8 @@ export interface KeyUnderTest {
   ctapCommands: number[];
   /** CTAPHID commands (init packets, bit 7 cleared) the key received, in order. */
   hidCommands: number[];
+  /** clientPIN subCommands (CTAP 2.1 §6.5.4: 0x01 getPINRetries, 0x05/0x09 a token by PIN, ...), in order. */
+  clientPinSubCommands: number[];
   /** Pulls the served key out of its (virtual) USB port, and puts it back (a power cycle). */
   unplug(): Promise<void>;
   plugIn(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
   const key = new VirtualKey(options);
   const ctapCommands: number[] = [];
   const hidCommands: number[] = [];
+  const clientPinSubCommands: number[] = [];
   const connect = key.connect.bind(key);
   key.connect = (onReport) => {
     const link = connect(onReport);
@@ -62,7 +65,11 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
       write(report: Uint8Array) {
         if (report[4]! & 0x80) hidCommands.push(report[4]! & 0x7f);
         // An initialisation packet of CTAPHID_CBOR (0x90) carries the CTAP command in its first payload byte.
-        if (report[4] === 0x90 && ((report[5]! << 8) | report[6]!) > 0) ctapCommands.push(report[7]!);
+        if (report[4] === 0x90 && ((report[5]! << 8) | report[6]!) > 0) {
+          ctapCommands.push(report[7]!);
+          const sub = clientPinSubCommand(report.subarray(7));
+          if (sub !== undefined) clientPinSubCommands.push(sub);
+        }
         link.write(report);
       },
       close: () => link.close(),
@@ -74,6 +81,7 @@ export async function startKey(options: VirtualKeyOptions = {}): Promise<KeyUnde
     device: `tcp:127.0.0.1:${server.port}`,
     ctapCommands,
     hidCommands,
+    clientPinSubCommands,
     unplug: () => server.unplug(),
     plugIn: () => server.plugIn(),
     close: () => server.close(),
@@ -87,7 +95,20 @@ export async function startKeyWithPin(pin: string, options: VirtualKeyOptions = 
   if (r.code !== 0) throw new Error(`set-pin failed: ${r.stderr}`);
   k.ctapCommands.length = 0;
   k.hidCommands.length = 0;
+  k.clientPinSubCommands.length = 0;
   return k;
 }
 
 export const CTAP = { makeCredential: 0x01, getInfo: 0x04, clientPin: 0x06, reset: 0x07, config: 0x0d } as const;
+
+/**
+ * The subCommand of a clientPIN request from its first bytes: command 0x06, a
+ * canonical CBOR map whose keys come sorted, so pinUvAuthProtocol (1, a small
+ * uint) if present, then subCommand (2, a small uint).
+ */
+function clientPinSubCommand(m: Uint8Array): number | undefined {
+  if (m[0] !== 0x06 || (m[1]! & 0xe0) !== 0xa0) return undefined;
+  let i = 2;
+  if (m[i] === 0x01) i += 2;
+  return m[i] === 0x02 ? m[i + 1] : undefined;
+}
