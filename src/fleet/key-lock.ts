@@ -17,8 +17,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Fido2Error } from '../errors.js';
+import { keyIdentity } from '../hid/key-identity.js';
 
 export interface KeyLockOptions {
   /** Give up waiting after this long, with a one-line error. */
@@ -39,14 +40,17 @@ export interface LockableDevice {
   stateFile?: string;
 }
 
-/** The lock name of a key: stable across runs and processes for the same key. */
+/**
+ * The lock name of a key: its keyIdentity (hid/key-identity.ts), the same
+ * identity fleet runs de-duplicate by. A `tcp:` label must carry the resolved
+ * address (resolveTcpAddress), as withDeviceLock and resolveTargets give it.
+ */
 export function lockIdFor(device: LockableDevice): string {
-  if (device.serial) return `serial:${device.serial}`;
-  if (device.path) return `hid:${device.path}`;
-  if (device.stateFile) return `sim:${resolve(device.stateFile)}`;
-  if (/^tcp:/i.test(device.label)) return `tcp:${device.label.slice(4).toLowerCase()}`;
-  // An in-process virtual key without a state file is private to this process.
-  if (device.label === 'sim') return `sim:pid-${process.pid}`;
+  if (device.serial || device.path) return keyIdentity({ kind: 'hid', path: device.path ?? '', ...(device.serial ? { serial: device.serial } : {}) });
+  if (device.stateFile) return keyIdentity({ kind: 'sim', stateFile: device.stateFile });
+  const tcp = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d+)$/i.exec(device.label);
+  if (tcp) return keyIdentity({ kind: 'tcp', address: (tcp[1] ?? tcp[2]!).toLowerCase(), port: Number(tcp[3]) });
+  if (device.label === 'sim') return keyIdentity({ kind: 'sim' });
   return `label:${device.label}`;
 }
 
