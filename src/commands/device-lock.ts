@@ -24,8 +24,11 @@ export async function withDeviceLock<T>(
   let lockId: string;
   let target = selector;
   if (parsed.kind === 'tcp') {
-    label = (await import('../hid/tcp-transport.js')).tcpLabel(parsed.host, parsed.port);
-    lockId = lockIdFor({ label });
+    const { tcpLabel } = await import('../hid/tcp-transport.js');
+    label = tcpLabel(parsed.host, parsed.port);
+    // By the resolved address: tcp:localhost:P and tcp:127.0.0.1:P are one key and take one lock.
+    const { resolveTcpAddress } = await import('../hid/key-identity.js');
+    lockId = lockIdFor({ label: tcpLabel(await resolveTcpAddress(parsed.host), parsed.port) });
   } else {
     const d = await selectHidDevice(parsed);
     label = d.path;

@@ -5,12 +5,15 @@
 import { decodeCborMap, encodeCbor, type CborMap, type CborValue } from './cbor.js';
 import { CtapError, malformed } from './errors.js';
 import { parseGetInfo, type AuthenticatorInfo } from './get-info.js';
+import { mayAskForTouch, subCommandOf } from './touch-requests.js';
 
 export type KeepaliveStatus = 'processing' | 'upneeded';
 
 export interface CborRequestOptions {
   onKeepalive?: (status: KeepaliveStatus) => void;
   signal?: AbortSignal;
+  /** Whether the request may wait for a touch; send() fills it in from touch-requests.ts. */
+  mayTouch?: boolean;
 }
 
 export interface CborChannel {
@@ -76,7 +79,7 @@ export class Ctap2 {
   /** Send a command; throws CtapError on a non-zero status. */
   async send(command: number, params?: CtapParams, opts?: CborRequestOptions): Promise<CborMap | undefined> {
     const request = encodeRequest(command, params);
-    const merged: CborRequestOptions = { ...this.opts, ...opts };
+    const merged: CborRequestOptions = { ...this.opts, ...opts, mayTouch: mayAskForTouch(command, subCommandOf(command, params)) };
     const reply = await this.channel.cbor(request, merged);
     return parseResponse(reply);
   }

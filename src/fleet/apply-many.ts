@@ -6,8 +6,8 @@ import { pinAuthorizer } from '../operations/authorizer.js';
 import { type ApplyKeyResult, applySettings } from '../operations/settings.js';
 import type { Policy } from './policy.js';
 import type { KeyResult } from './results.js';
-import { type KeyLock, lockIdOf, type RunOptions, runOnKeys } from './runner.js';
-import { lockIdFor, withKeyLock } from './key-lock.js';
+import { type KeyLock, type RunOptions, runOnKeys } from './runner.js';
+import { withKeyLock } from './key-lock.js';
 import type { Target } from './selection.js';
 
 export interface KeyPins {
@@ -31,12 +31,7 @@ export interface ApplyManyOptions extends RunOptions {
 
 export async function applyToTargets(targets: readonly Target[], policy: Policy, opts: ApplyManyOptions = {}): Promise<KeyResult<ApplyKeyResult>[]> {
   // The same cross-process lock a single-key command takes, so `apply` and e.g. `uvs` never interleave on a key.
-  const byId = new Map(targets.map((t) => [lockIdOf(t), t]));
-  const lock: KeyLock = (id, o, fn) => {
-    const t = byId.get(id);
-    const lockId = t ? lockIdFor({ label: t.selector, ...(t.path ? { path: t.path } : {}), ...(t.serial ? { serial: t.serial } : {}) }) : id;
-    return withKeyLock(lockId, o, fn);
-  };
+  const lock: KeyLock = (id, o, fn) => withKeyLock(id, o, fn);
   return runOnKeys(targets, { lock, ...opts }, async (t, ctx) => {
     const device = await openDevice(t.selector, { ...opts.deps, signal: ctx.signal, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
     try {

@@ -8,12 +8,18 @@
  * so a killed run never blocks the next one. Removing a stale lock happens
  * under a short-lived second lock and re-checks the token, so two waiters
  * that both find the same stale lock cannot both end up holding the key.
+ *
+ * Lock files live in a directory only the user can write (lockDir), so no
+ * other local user can block this user's keys by creating a file with the
+ * guessable name, and every wait ends at the timeout, even for a stale lock
+ * that cannot be removed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Fido2Error } from '../errors.js';
+import { keyIdentity } from '../hid/key-identity.js';
 
 export interface KeyLockOptions {
   /** Give up waiting after this long, with a one-line error. */
@@ -34,20 +40,61 @@ export interface LockableDevice {
   stateFile?: string;
 }
 
-/** The lock name of a key: stable across runs and processes for the same key. */
+/**
+ * The lock name of a key: its keyIdentity (hid/key-identity.ts), the same
+ * identity fleet runs de-duplicate by. A `tcp:` label must carry the resolved
+ * address (resolveTcpAddress), as withDeviceLock and resolveTargets give it.
+ */
 export function lockIdFor(device: LockableDevice): string {
-  if (device.serial) return `serial:${device.serial}`;
-  if (device.path) return `hid:${device.path}`;
-  if (device.stateFile) return `sim:${resolve(device.stateFile)}`;
-  if (/^tcp:/i.test(device.label)) return `tcp:${device.label.slice(4).toLowerCase()}`;
-  // An in-process virtual key without a state file is private to this process.
-  if (device.label === 'sim') return `sim:pid-${process.pid}`;
+  if (device.serial || device.path) return keyIdentity({ kind: 'hid', path: device.path ?? '', ...(device.serial ? { serial: device.serial } : {}) });
+  if (device.stateFile) return keyIdentity({ kind: 'sim', stateFile: device.stateFile });
+  const tcp = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d+)$/i.exec(device.label);
+  if (tcp) return keyIdentity({ kind: 'tcp', address: (tcp[1] ?? tcp[2]!).toLowerCase(), port: Number(tcp[3]) });
+  if (device.label === 'sim') return keyIdentity({ kind: 'sim' });
   return `label:${device.label}`;
 }
 
-/** Where lock files live: the per-user runtime directory when there is one (cleared at logout), else the temp directory. */
+/**
+ * Where lock files live: the per-user runtime directory when there is one
+ * (cleared at logout), else a directory of the user's own in the temp
+ * directory (sudo, cron and ssh often have no XDG_RUNTIME_DIR). Either must
+ * be the user's and writable by nobody else, or the lock is refused.
+ */
 export function lockDir(): string {
-  return process.env.XDG_RUNTIME_DIR || tmpdir();
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime) return checkedLockDir(runtime);
+  const uid = process.getuid?.();
+  if (uid === undefined) return tmpdir(); // Windows: the temp directory is per user already
+  const dir = join(tmpdir(), `fido2-manage-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw lockDirError(dir, `cannot create it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, e);
+  }
+  return checkedLockDir(dir);
+}
+
+const lockDirError = (dir: string, why: string, cause?: unknown): Fido2Error =>
+  new Fido2Error(
+    'transport',
+    `Refusing the key lock directory ${dir}: ${why}; it must be a directory of your own that only you can write (set XDG_RUNTIME_DIR to one, or remove it)`,
+    { reason: 'lock-dir-insecure', ...(cause === undefined ? {} : { cause }) },
+  );
+
+/** Not a symlink, owned by this user, no group/other write: else another user could place or remove our locks. */
+function checkedLockDir(dir: string): string {
+  const uid = process.getuid?.();
+  if (uid === undefined) return dir;
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (e) {
+    throw lockDirError(dir, `cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, e);
+  }
+  if (!st.isDirectory()) throw lockDirError(dir, 'it is not a directory (or is a symbolic link)');
+  if (st.uid !== uid) throw lockDirError(dir, `it belongs to uid ${st.uid}, not to you (uid ${uid})`);
+  if ((st.mode & 0o022) !== 0) throw lockDirError(dir, `others can write to it (mode ${(st.mode & 0o7777).toString(8)})`);
+  return dir;
 }
 
 export function lockPathFor(lockId: string): string {
@@ -122,21 +169,26 @@ function removeIfOwnedBy(path: string, token: string): void {
 
 const BREAKER_STALE_MS = 5_000;
 
-/** Removes `path` if it still holds the same dead owner, under a breaker lock so that only one waiter does it. */
-function breakStale(path: string, seen: Owner): void {
+/**
+ * Removes `path` if it still holds the same dead owner, under a breaker lock so that only one
+ * waiter does it. False when it could not be removed (then the caller waits, up to its timeout).
+ */
+function breakStale(path: string, seen: Owner): boolean {
   const breaker = `${path}.break`;
   const me: Owner = { pid: process.pid, token: randomBytes(8).toString('hex') };
   if (!tryCreate(breaker, me)) {
     // A breaker left by a process killed in the few microseconds it holds one.
     const holder = readOwner(breaker);
     if (holder && !isAlive(holder.pid) && ageMs(breaker) > BREAKER_STALE_MS) removeIfOwnedBy(breaker, holder.token);
-    return;
+    return false;
   }
   try {
     const now = readOwner(path);
     if (now && now.token === seen.token && now.pid === seen.pid) unlinkSync(path);
-  } catch {
-    // Someone else removed it first.
+    return true;
+  } catch (e) {
+    // ENOENT: someone else removed it first. Anything else (a directory, no permission): it stays.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
   } finally {
     removeIfOwnedBy(breaker, me.token);
   }
@@ -169,6 +221,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function busyError(path: string, timeoutMs: number, holderPid: number, stuck: Owner | undefined): Fido2Error {
+  if (stuck) {
+    return new Fido2Error(
+      'transport',
+      `The key lock ${path} was left by a run that has ended${stuck.pid ? ` (pid ${stuck.pid})` : ''} and cannot be removed; remove it by hand and retry`,
+      { reason: 'key-busy' },
+    );
+  }
+  return new Fido2Error(
+    'transport',
+    `Another fido2-manage${holderPid ? ` (pid ${holderPid})` : ''} kept the key busy for more than ${timeoutMs / 1000} s (lock ${path}); try again when it has finished, or raise --timeout`,
+    { reason: 'key-busy' },
+  );
+}
+
 const cancelled = (): Fido2Error => new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
 
 /**
@@ -184,28 +251,28 @@ export async function withKeyLock<T>(lockId: string, opts: KeyLockOptions, fn: (
   let waited = false;
   let delay = 10;
   let holderPid = 0;
+  let stuck: Owner | undefined;
   for (;;) {
     if (opts.signal?.aborted) throw cancelled();
     if (tryCreate(path, me)) break;
     const owner = readOwner(path);
-    if (owner === undefined) continue; // released between our attempt and the read
-    if (!isAlive(owner.pid) && (owner.pid !== 0 || ageMs(path) > 1_000)) {
-      breakStale(path, owner);
-      continue;
+    stuck = undefined;
+    // undefined: released between our attempt and the read (or a dangling link); try again after a pause.
+    if (owner !== undefined) {
+      if (!isAlive(owner.pid) && (owner.pid !== 0 || ageMs(path) > 1_000)) {
+        if (breakStale(path, owner)) continue;
+        stuck = owner;
+      } else {
+        holderPid = owner.pid;
+        if (!waited) {
+          waited = true;
+          opts.onWait?.();
+        }
+      }
     }
-    holderPid = owner.pid;
-    if (!waited) {
-      waited = true;
-      opts.onWait?.();
-    }
+    // Checked on every path through the loop: no lock, stale or live, holds a run past its timeout.
     const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new Fido2Error(
-        'transport',
-        `Another fido2-manage${holderPid ? ` (pid ${holderPid})` : ''} kept the key busy for more than ${opts.timeoutMs / 1000} s; try again when it has finished, or raise --timeout`,
-        { reason: 'key-busy' },
-      );
-    }
+    if (left <= 0) throw busyError(path, opts.timeoutMs, holderPid, stuck);
     await sleep(Math.min(delay, left), opts.signal);
     delay = Math.min(delay * 2, 100);
   }

@@ -38,8 +38,8 @@ export interface TaskContext {
   progress(phase: FleetPhase, detail?: string): void;
 }
 
-/** The lock id of a target: its HID path, or the normalised tcp:/sim selector. */
-export const lockIdOf = (t: Target): string => t.path ?? t.selector;
+/** The lock id of a target: its keyIdentity from resolveTargets (a hand-made target without one: its path or selector). */
+export const lockIdOf = (t: Target): string => t.id ?? t.path ?? t.selector;
 
 export const DEFAULT_JOBS = 16;
 

@@ -1,12 +1,14 @@
 /**
  * Which keys a command works on: `--device` repeated, comma lists, and `all`
  * (every attached FIDO HID key); tcp: and sim selectors mix with HID ones. The
- * same key named twice is worked on once: matched by path (an index is turned
- * into its path) and by serial number where the key reports one.
+ * same key named twice is worked on once: matched by keyIdentity, the identity
+ * the key lock uses too (serial, else path, for HID; the resolved address for tcp:).
  */
 import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
 import type { HidDeviceRecord } from '../hid/node-hid-transport.js';
 import { Fido2Error } from '../errors.js';
+import { type Lookup, keyIdentity, resolveTcpAddress } from '../hid/key-identity.js';
+import { tcpLabel } from '../hid/tcp-transport.js';
 
 /** One key to work on. `selector` opens exactly this key with `openDevice`. */
 export interface Target {
@@ -18,6 +20,8 @@ export interface Target {
   path?: string;
   serial?: string;
   product?: string;
+  /** keyIdentity of the key: its lock name and what de-duplication compares; hand-made targets may omit it. */
+  id?: string;
 }
 
 /** Splits repeated / comma-separated --device values; pure. */
@@ -31,35 +35,23 @@ export function isMany(values: readonly string[]): boolean {
   return values.length > 1 || values.some((v) => v.toLowerCase() === 'all');
 }
 
-/** A stable identity for deduplication; tcp hosts are case-insensitive. */
-function identity(selector: string): string {
-  const p = parseDeviceSelector(selector);
-  if (p.kind === 'tcp') return `tcp:${p.host.toLowerCase()}:${p.port}`;
-  if (p.kind === 'sim') return 'sim';
-  return selector;
-}
-
-function fromHid(d: DeviceInfo): Omit<Target, 'number'> {
-  const t: Omit<Target, 'number'> = { selector: d.path, label: d.path, path: d.path };
+function fromHid(d: DeviceInfo): Omit<Target, 'number'> & { id: string } {
+  const t: Omit<Target, 'number'> & { id: string } = { selector: d.path, label: d.path, path: d.path, id: keyIdentity({ kind: 'hid', path: d.path, ...(d.serialNumber ? { serial: d.serialNumber } : {}) }) };
   if (d.serialNumber) t.serial = d.serialNumber;
   if (d.product) t.product = d.product;
   return t;
 }
 
 /** Resolves selectors to distinct targets, in the order first named. HID keys are listed once. */
-export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister'> = {}): Promise<Target[]> {
+export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister'> & { lookup?: Lookup } = {}): Promise<Target[]> {
   if (values.length === 0) throw new Fido2Error('usage', 'No key selected; pass --device with one or more keys, or --device all.');
   let hid: DeviceInfo[] | undefined;
   const listing = async (): Promise<DeviceInfo[]> => (hid ??= await listDevices(deps));
   const out: Omit<Target, 'number'>[] = [];
-  const seenPath = new Set<string>();
-  const seenSerial = new Set<string>();
-  const add = (t: Omit<Target, 'number'>): void => {
-    const id = t.path ?? identity(t.selector);
-    if (seenPath.has(id)) return;
-    if (t.serial !== undefined && seenSerial.has(t.serial)) return;
-    seenPath.add(id);
-    if (t.serial !== undefined) seenSerial.add(t.serial);
+  const seen = new Set<string>();
+  const add = (t: Omit<Target, 'number'> & { id: string }): void => {
+    if (seen.has(t.id)) return;
+    seen.add(t.id);
     out.push(t);
   };
   for (const v of values) {
@@ -68,8 +60,13 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
       continue;
     }
     const p = parseDeviceSelector(v);
-    if (p.kind === 'sim' || p.kind === 'tcp') {
-      add({ selector: identity(v), label: identity(v) });
+    if (p.kind === 'tcp') {
+      // Shown and opened as first spelled (host case-folded); compared by the address it resolves to.
+      const selector = tcpLabel(p.host.toLowerCase(), p.port);
+      const address = await resolveTcpAddress(p.host, deps.lookup);
+      add({ selector, label: selector, id: keyIdentity({ kind: 'tcp', address, port: p.port }) });
+    } else if (p.kind === 'sim') {
+      add({ selector: 'sim', label: 'sim', id: keyIdentity({ kind: 'sim' }) });
     } else if (p.kind === 'auto') {
       continue;
     } else if (p.kind === 'touch') {

@@ -6,17 +6,22 @@
 import { randomBytes } from 'node:crypto';
 import { Fido2Error } from '../errors.js';
 import { BROADCAST_CID, CAPABILITY, CTAP2_ERR_KEEPALIVE_CANCEL, CTAPHID } from './commands.js';
-import { DEFAULT_TIMEOUT_MS, INIT_NONCE_SIZE, INIT_RESPONSE_SIZE, ReportIo, cancelledError, transact } from './transaction.js';
+import { DEFAULT_TIMEOUT_MS, INIT_NONCE_SIZE, INIT_RESPONSE_SIZE, ReportIo, TOUCH_WAIT_MS, cancelledError, transact } from './transaction.js';
 import type { Transport } from './transport.js';
 
 export { CtapHidError } from './ctaphid-error.js';
-export { DEFAULT_TIMEOUT_MS, openCancelledError } from './transaction.js';
+export { DEFAULT_TIMEOUT_MS, TOUCH_WAIT_MS, openCancelledError } from './transaction.js';
 
 export type KeepaliveStatus = 'processing' | 'upneeded';
 
 export interface CtapHidOptions {
-  /** Idle timeout per transaction; every packet or keepalive from the key restarts it. Default 5000 ms. */
+  /**
+   * Idle timeout per transaction; every packet or keepalive from the key restarts it, up to
+   * this long in all (plus touchWaitMs for a request that may ask for a touch). Default 5000 ms.
+   */
   timeoutMs?: number;
+  /** The extra time a request that may ask for a touch gets; TOUCH_WAIT_MS unless a test shortens it. */
+  touchWaitMs?: number;
   /** Receives one line per report. CBOR/MSG payload bytes are never included. */
   log?: (line: string) => void;
   /** Source of the CTAPHID_INIT nonce; injectable for tests. */
@@ -30,6 +35,11 @@ export interface CborOptions {
   /** Aborting sends CTAPHID_CANCEL; the call then rejects with Fido2Error('cancelled'). */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * False when the request cannot ask for a touch (ctap/touch-requests.ts): it is then bounded by
+   * the timeout alone and a KEEPALIVE UPNEEDED is reported as 'processing'. Default true.
+   */
+  mayTouch?: boolean;
 }
 
 export interface Capabilities {
@@ -61,6 +71,7 @@ export class CtapHidDevice {
     readonly capabilities: Capabilities,
     readonly version: CtapHidVersion,
     private readonly timeoutMs: number,
+    private readonly touchWaitMs: number,
   ) {}
 
   /** Counters for benchmarks: HID reports each way and request/response transactions. */
@@ -108,6 +119,7 @@ export class CtapHidDevice {
       },
       { protocol: reply[12]!, major: reply[13]!, minor: reply[14]!, build: reply[15]! },
       timeoutMs,
+      opts.touchWaitMs ?? TOUCH_WAIT_MS,
     );
   }
 
@@ -172,7 +184,10 @@ export class CtapHidDevice {
   private request(cmd: number, payload: Uint8Array, opts: CborOptions): Promise<Uint8Array> {
     const run = async (): Promise<Uint8Array> => {
       this.assertOpen();
-      return transact(this.io, this.channelId, cmd, payload, { ...opts, timeoutMs: opts.timeoutMs ?? this.timeoutMs });
+      const { mayTouch, ...rest } = opts;
+      // Only CTAP2 requests wait for a person; PING and WINK are answered at once.
+      const touch = cmd === CTAPHID.CBOR && mayTouch !== false ? { touchWaitMs: this.touchWaitMs } : {};
+      return transact(this.io, this.channelId, cmd, payload, { ...rest, ...touch, timeoutMs: opts.timeoutMs ?? this.timeoutMs });
     };
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

@@ -12,6 +12,13 @@ import { MessageAssembler, encodeMessage, parsePacket } from './packets.js';
 import type { Transport } from './transport.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+/**
+ * How much longer than the timeout a request that may ask for a touch is
+ * allowed to wait: keys give the person about 30 s before answering
+ * CTAP2_ERR_USER_ACTION_TIMEOUT (CTAP 2.1 §6.1.2 step 14 leaves the time to the
+ * key). Keepalives never stretch a request past timeout + this bound.
+ */
+export const TOUCH_WAIT_MS = 30_000;
 /** Reads are sliced so an abort is noticed quickly and a CANCEL can be written between reads. */
 const POLL_SLICE_MS = 50;
 /** CHANNEL_BUSY (§11.2.9.1.6): the key serves another channel; retry with growing pauses. */
@@ -39,8 +46,10 @@ export function cancelledError(): Fido2Error {
   return new Fido2Error('cancelled', 'Cancelled; the security key stopped the request');
 }
 
-interface TransactOptions extends CborOptions {
+interface TransactOptions extends Omit<CborOptions, 'mayTouch'> {
   timeoutMs: number;
+  /** Set when the request may wait for a touch: the extra time it may take, and UPNEEDED is passed on. */
+  touchWaitMs?: number;
   /** Returns false to discard a reply and keep waiting (INIT replies meant for another client). */
   accept?: (payload: Uint8Array) => boolean;
 }
@@ -128,8 +137,13 @@ export async function transact(io: ReportIo, cid: number, cmd: number, payload: 
 
 async function awaitReply(io: ReportIo, cid: number, cmd: number, opts: TransactOptions): Promise<Uint8Array> {
   const assembler = new MessageAssembler();
-  let deadline = Date.now() + opts.timeoutMs;
+  // Every packet from the key restarts the idle timeout, but never past this bound: a key that
+  // sends keepalives forever must not keep the tool waiting forever (§11.2.9.1.7 sets no limit).
+  const bound = opts.timeoutMs + (opts.touchWaitMs ?? 0);
+  const limit = Date.now() + bound;
+  let deadline = Math.min(limit, Date.now() + opts.timeoutMs);
   let cancelSent = false;
+  let keptAlive = false;
   for (;;) {
     // No channel exists yet during INIT, so there is nothing to cancel on the key: stop at once.
     if (opts.signal?.aborted && cmd === CTAPHID.INIT) throw openCancelledError();
@@ -139,20 +153,23 @@ async function awaitReply(io: ReportIo, cid: number, cmd: number, opts: Transact
       deadline = Math.min(deadline, Date.now() + CANCEL_GRACE_MS);
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw timeoutError(cmd, opts.timeoutMs, assembler, cancelSent);
+    if (remaining <= 0) throw timeoutError(cmd, deadline >= limit && keptAlive ? bound : opts.timeoutMs, assembler, cancelSent, deadline >= limit && keptAlive);
     const report = await io.read(Math.min(remaining, POLL_SLICE_MS), assembler);
     if (report === undefined) continue;
     const packet = parsePacket(report);
     // Other clients' traffic is visible on shared HID devices (§11.2.3); not ours.
     if (packet.cid !== cid) continue;
-    if (!cancelSent) deadline = Date.now() + opts.timeoutMs;
+    if (!cancelSent) deadline = Math.min(limit, Date.now() + opts.timeoutMs);
     if (packet.type === 'init' && packet.cmd === CTAPHID.KEEPALIVE) {
       // §11.2.9.2.1: the key is still working; tell the caller, keep waiting.
+      keptAlive = true;
       const status = packet.data[0];
-      if (status === KEEPALIVE_STATUS.UPNEEDED) opts.onKeepalive?.('upneeded');
+      // UPNEEDED on a request that asks for no touch is not the person's business: no prompt.
+      if (status === KEEPALIVE_STATUS.UPNEEDED) opts.onKeepalive?.(opts.touchWaitMs === undefined ? 'processing' : 'upneeded');
       else if (status === KEEPALIVE_STATUS.PROCESSING) opts.onKeepalive?.('processing');
       continue;
     }
+    keptAlive = false;
     const message = assembler.push(packet);
     if (message === undefined) continue;
     if (message.cmd === CTAPHID.ERROR) throw new CtapHidError(message.payload[0] ?? ERR.OTHER);
@@ -167,9 +184,15 @@ async function awaitReply(io: ReportIo, cid: number, cmd: number, opts: Transact
   }
 }
 
-function timeoutError(cmd: number, timeoutMs: number, assembler: MessageAssembler, cancelSent: boolean): Fido2Error {
+function timeoutError(cmd: number, timeoutMs: number, assembler: MessageAssembler, cancelSent: boolean, onlyKeepalives: boolean): Fido2Error {
   if (cancelSent) {
     return new Fido2Error('cancelled', `Cancelled; the security key did not confirm the cancel within ${seconds(CANCEL_GRACE_MS)}`);
+  }
+  if (onlyKeepalives) {
+    return new Fido2Error(
+      'transport',
+      `The security key kept saying it was busy (KEEPALIVE) for ${seconds(timeoutMs)} without answering ${commandName(cmd)}; re-plug it and retry, or raise --timeout`,
+    );
   }
   if (assembler.inProgress) {
     return new Fido2Error(

@@ -33,6 +33,27 @@ describe('concurrent uvs on one served key', () => {
   }, 240_000);
 });
 
+describe('one key spelled two ways', () => {
+  // tcp:localhost:P is the key at tcp:127.0.0.1:P: one identity, so one lock.
+  it('20 rounds of uvs on tcp:127.0.0.1:P and tcp:localhost:P at once: always-UV ends on, one run changes it', async () => {
+    for (let round = 0; round < 20; round++) {
+      const k = await startKey();
+      try {
+        const port = k.device.split(':').pop()!;
+        const runs = await Promise.all([`tcp:127.0.0.1:${port}`, `tcp:localhost:${port}`].map((d) => runCli(['uvs', '--device', d, '--json'])));
+        for (const r of runs) expect(r.code, `round ${round}: ${r.stderr}`).toBe(0);
+        const docs = runs.map((r) => JSON.parse(r.stdout) as { alwaysUv: boolean; changed: boolean });
+        expect(docs.map((d) => d.changed).sort(), `round ${round}`).toEqual([false, true]);
+        expect(docs.every((d) => d.alwaysUv)).toBe(true);
+        expect(k.key.snapshot().alwaysUv, `round ${round}`).toBe(true);
+        expect(k.ctapCommands.filter((c) => c === CTAP.config).length, `round ${round}`).toBe(1);
+      } finally {
+        await k.close();
+      }
+    }
+  }, 240_000);
+});
+
 describe('the key lock seen from the command line', () => {
   /** Runs `fn` with lock files in a private directory that the CLI uses too. */
   async function withLockDir(fn: (dir: string, lockFile: (device: string) => string) => Promise<void>): Promise<void> {
