@@ -246,7 +246,10 @@ function tokenUsingPin(ctx: KeyContext, params: CborMap, withPermissions: boolea
   pinUsable(ctx);
   const secret = decapsulate(ctx, protocol, params);
   checkPin(ctx, protocol, secret, pinHashEnc);
-  if (ctx.state.forcePinChange) fail(Status.PIN_POLICY_VIOLATION);
+  // CTAP 2.1 §6.5.5.7.1 (getPinToken) and §6.5.5.7.2 (…WithPermissions) differ here: the PIN was
+  // right (retries are back at the maximum), yet no token; the legacy subcommand says PIN_INVALID,
+  // the permissions one PIN_POLICY_VIOLATION so the platform knows to ask for a new PIN.
+  if (ctx.state.forcePinChange) fail(withPermissions ? Status.PIN_POLICY_VIOLATION : Status.PIN_INVALID);
   const token = issueToken(ctx, protocol, permissions, rpId);
   return new Map([[R.pinUvAuthToken, encrypt(protocol, secret, token)]]);
 }
