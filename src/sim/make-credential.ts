@@ -12,7 +12,7 @@ import {
 import { Flag, authenticatorData, concatBytes, rpIdHash } from './auth-data.js';
 import { MAX_CREDENTIALS_IN_LIST, MAX_DISCOVERABLE_CREDENTIALS } from './get-info.js';
 import { asMap, optArray, optBool, optBytes, optInt, optMap, optText, optUint, reqArray, reqBytes, reqMap, reqText } from './params.js';
-import type { CredProtect } from './state.js';
+import { credentialStoreChanged, type CredProtect } from './state.js';
 import { Status, fail } from './status.js';
 import { newLargeBlobKey, wantsLargeBlobKeyOnCreate } from './large-blob-key.js';
 import { answerZeroLengthParam, checkProtocolPresent, establishUserVerification } from './user-verification.js';
@@ -144,6 +144,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
       serial: ctx.state.nextSerial++,
       ...(largeBlobKey ? { largeBlobKey } : {}),
     });
+    credentialStoreChanged(ctx.state);
   }
   ctx.state.signCount += 1;
   ctx.persist();
