@@ -3,6 +3,7 @@
  * authenticator inside. Hosts attach with connect(); several links share
  * one key the way several programs share one USB device.
  */
+import { newAttestationIdentity, type AttestationIdentity } from './attestation.js';
 import { handleCtapRequest } from './authenticator.js';
 import { type KeyContext, freshVolatileState, type UserIo, type VolatileState } from './context.js';
 import { Capability } from './ctaphid-frames.js';
@@ -67,6 +68,7 @@ export class VirtualKey {
   private readonly sampleScript: number[] = [];
   private readonly device: CtapHidDevice;
   private readonly options: VirtualKeyOptions;
+  private attestationIdentity: AttestationIdentity | undefined;
 
   constructor(options: VirtualKeyOptions = {}) {
     const lbMax = options.largeBlobMax ?? 0;
@@ -185,6 +187,7 @@ export class VirtualKey {
       resetWindowMs: resetWindow === undefined ? undefined : resetWindow * 1000,
       largeBlobMax: largeBlobMax > 0 ? largeBlobMax : undefined,
       io,
+      attestation: () => (this.attestationIdentity ??= newAttestationIdentity(this.state.aaguid)),
       now: () => Date.now(),
       persist: () => this.options.onStateChange?.(this.state),
       factoryReset: () => {
