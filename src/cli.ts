@@ -182,7 +182,7 @@ export function buildProgram(): Command {
     .description('serve the built-in virtual key over TCP (pico-keys framing), or as a card in a vpcd reader')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:35962)')
     .option('--vpcd <host:port>', 'be a contactless card in the vpcd virtual reader at host:port (pcscd; vpcd listens on 127.0.0.1:35963)')
-    .option('--profile <name>', 'fido-2.1 | fido-2.1-pre | fido-2.0 | u2f-only', 'fido-2.1')
+    .option('--profile <name>', 'fido-2.1 | fido-2.1-pre | fido-2.0 | u2f-only | fido-2.3 | fido-2.3-only', 'fido-2.1')
     .option('--uv', 'simulate a built-in fingerprint sensor with one finger enrolled')
     .option('--fingers <n>', 'a fingerprint sensor starting with n fingers enrolled (0-5; implies --uv)')
     .option('--state <file>', 'keep the key state in this file across runs')

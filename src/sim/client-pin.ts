@@ -16,7 +16,8 @@ import {
 } from './pin-protocol.js';
 import { asMap, optBytes, optInt, optText, optUint, reqBytes, reqMap, reqUint } from './params.js';
 import { discardToken, issueToken, keyAgreementKey, regenerateKeyAgreement, supportedProtocol } from './pin-uv-auth.js';
-import { MAX_PIN_RETRIES, MAX_UV_RETRIES, pinMatches, pinRecord } from './state.js';
+import { MAX_PIN_RETRIES, MAX_UV_RETRIES, pinMatches, pinRecord, resetPersistentToken } from './state.js';
+import { MAX_PIN_LENGTH, PCMR, breaksComplexityPolicy } from './ctap23.js';
 import { Status, fail } from './status.js';
 import { loadP256 } from '../p256.js';
 
@@ -146,8 +147,12 @@ function newPinFrom(ctx: KeyContext, protocol: PinUvAuthProtocol, secret: Uint8A
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
   const pin = padded.slice(0, end);
-  const codePoints = [...new TextDecoder().decode(pin)].length;
+  const text = new TextDecoder().decode(pin);
+  const codePoints = [...text].length;
   if (codePoints < Math.max(4, ctx.state.minPinLength)) fail(Status.PIN_POLICY_VIOLATION);
+  // CTAP 2.3 §6.5.5.5 / §6.5.5.6: longer than maxPINLength, or against the complexity policy (§7.5).
+  if (ctx.profile.ctap23 && codePoints > MAX_PIN_LENGTH) fail(Status.PIN_POLICY_VIOLATION);
+  if (ctx.profile.ctap23 && ctx.state.pinComplexityPolicy && breaksComplexityPolicy(text)) fail(Status.PIN_POLICY_VIOLATION);
   return { pin, codePoints };
 }
 
@@ -217,6 +222,8 @@ function changePin(ctx: KeyContext, params: CborMap): void {
   ctx.state.pin = pinRecord(hash, codePoints);
   ctx.state.forcePinChange = false;
   discardToken(ctx);
+  // CTAP 2.3 §6.5.5.6: a PIN change also withdraws the persistent token and its pcmr permission.
+  resetPersistentToken(ctx.state);
   ctx.persist();
 }
 
@@ -225,8 +232,10 @@ function checkPermissions(ctx: KeyContext, permissions: number): void {
   if (permissions === 0) fail(Status.INVALID_PARAMETER);
   // be only on a key that can enroll fingers (§6.5.5.7: bioEnroll supported), lbw only with largeBlobs.
   const optional = (ctx.sensor ? Permission.be : 0) | (ctx.largeBlobMax !== undefined ? Permission.lbw : 0);
-  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg | optional;
+  const grantable = Permission.mc | Permission.ga | Permission.cm | Permission.acfg | optional | (ctx.profile.ctap23 ? PCMR : 0);
   if (permissions > 0xff || (permissions & ~grantable) !== 0) fail(Status.UNAUTHORIZED_PERMISSION);
+  // CTAP 2.3 §6.5.5.7.2 step 4: pcmr comes alone or not at all.
+  if ((permissions & PCMR) !== 0 && permissions !== PCMR) fail(Status.UNAUTHORIZED_PERMISSION);
 }
 
 function tokenUsingPin(ctx: KeyContext, params: CborMap, withPermissions: boolean): Encodable {
@@ -246,9 +255,22 @@ function tokenUsingPin(ctx: KeyContext, params: CborMap, withPermissions: boolea
   pinUsable(ctx);
   const secret = decapsulate(ctx, protocol, params);
   checkPin(ctx, protocol, secret, pinHashEnc);
-  if (ctx.state.forcePinChange) fail(Status.PIN_POLICY_VIOLATION);
-  const token = issueToken(ctx, protocol, permissions, rpId);
+  // CTAP 2.1 §6.5.5.7.1 (getPinToken) and §6.5.5.7.2 (…WithPermissions) differ here: the PIN was
+  // right (retries are back at the maximum), yet no token; the legacy subcommand says PIN_INVALID,
+  // the permissions one PIN_POLICY_VIOLATION so the platform knows to ask for a new PIN.
+  if (ctx.state.forcePinChange) fail(withPermissions ? Status.PIN_POLICY_VIOLATION : Status.PIN_INVALID);
+  const token = permissions === PCMR ? grantPersistentToken(ctx) : issueToken(ctx, protocol, permissions, rpId);
   return new Map([[R.pinUvAuthToken, encrypt(protocol, secret, token)]]);
+}
+
+/**
+ * CTAP 2.3 §6.5.5.7.2 step 12: pcmr goes to the persistent token, which is handed out as it is;
+ * the ordinary pinUvAuthToken is left alone.
+ */
+function grantPersistentToken(ctx: KeyContext): Uint8Array {
+  ctx.state.persistentPermissions = PCMR;
+  ctx.persist();
+  return ctx.state.persistentToken;
 }
 
 async function tokenUsingUv(ctx: KeyContext, params: CborMap): Promise<Encodable> {
@@ -261,7 +283,7 @@ async function tokenUsingUv(ctx: KeyContext, params: CborMap): Promise<Encodable
   const secret = decapsulate(ctx, protocol, params);
   await builtInUserVerification(ctx);
   // The finger on the sensor is evidence of user interaction: beginUsingPinUvAuthToken(userIsPresent: true).
-  const token = issueToken(ctx, protocol, permissions, rpId, true);
+  const token = permissions === PCMR ? grantPersistentToken(ctx) : issueToken(ctx, protocol, permissions, rpId, true);
   return new Map([[R.pinUvAuthToken, encrypt(protocol, secret, token)]]);
 }
 

@@ -3,6 +3,7 @@
  * the volatile state that a power cycle clears, and the ways to reach the
  * (simulated) user.
  */
+import type { AttestationIdentity } from './attestation.js';
 import type { CborMap } from './cbor.js';
 import type { PinUvAuthProtocol } from './pin-protocol.js';
 import type { Profile } from './profiles.js';
@@ -120,6 +121,8 @@ export interface KeyContext {
   /** getInfo transports (0x09); default ['usb']. */
   readonly transports?: readonly string[];
   readonly io: UserIo;
+  /** The key's enterprise attestation key and certificate, made on first use (CTAP 2.1 §7.1). */
+  attestation(): AttestationIdentity;
   now(): number;
   /** Call after every change to `state`, so --state files follow it. */
   persist(): void;

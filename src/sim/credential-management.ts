@@ -11,8 +11,8 @@ import { rpIdHash } from './auth-data.js';
 import { MAX_DISCOVERABLE_CREDENTIALS } from './get-info.js';
 import { bytesEqual } from './make-credential.js';
 import { optBytes, optMap, optText, optUint, reqBytes, reqMap, reqUint } from './params.js';
-import { subCommandMessage, verifyRequestParam } from './pin-uv-auth.js';
-import type { StoredCredential } from './state.js';
+import { persistentTokenMatches, subCommandMessage, supportedProtocol, verifyRequestParam } from './pin-uv-auth.js';
+import { credentialStoreChanged, type StoredCredential } from './state.js';
 import { Status, fail } from './status.js';
 
 export const CredMgmtSub = {
@@ -24,6 +24,9 @@ export const CredMgmtSub = {
   deleteCredential: 0x06,
   updateUserInformation: 0x07,
 } as const;
+
+/** What a pcmr token may do (CTAP 2.3 §6.8.2–§6.8.4); the GetNext subcommands need no token. */
+const PCMR_SUBCOMMANDS: readonly number[] = [CredMgmtSub.getCredsMetadata, CredMgmtSub.enumerateRPsBegin, CredMgmtSub.enumerateCredentialsBegin];
 
 const P = { subCommand: 1, subCommandParams: 2, protocol: 3, pinUvAuthParam: 4 };
 const SP = { rpIDHash: 1, credentialID: 2, user: 3 };
@@ -80,6 +83,7 @@ export function credentialManagement(ctx: KeyContext, req: Request, preview: boo
     case CredMgmtSub.deleteCredential: {
       const cred = findCredential(ctx, token, params);
       ctx.state.credentials.splice(ctx.state.credentials.indexOf(cred), 1);
+      credentialStoreChanged(ctx.state);
       ctx.persist();
       return undefined;
     }
@@ -97,7 +101,15 @@ export function credentialManagement(ctx: KeyContext, req: Request, preview: boo
  */
 function authorise(ctx: KeyContext, req: Request, sub: number, preview: boolean): PinUvAuthTokenState | undefined {
   const message = subCommandMessage(req, P.subCommandParams, Uint8Array.of(sub));
-  const token = verifyRequestParam(ctx, optBytes(req.map, P.pinUvAuthParam), optUint(req.map, P.protocol), message);
+  const param = optBytes(req.map, P.pinUvAuthParam);
+  const protocolNumber = optUint(req.map, P.protocol);
+  // CTAP 2.3 §6.8: the persistent token (pcmr) reads — metadata, RPs, credentials — and nothing
+  // else; it is bound to no RP. Anything it may not do is PIN_AUTH_INVALID, as for a token without cm.
+  if (!preview && param !== undefined && protocolNumber !== undefined && persistentTokenMatches(ctx, supportedProtocol(ctx, protocolNumber), message, param)) {
+    if (!PCMR_SUBCOMMANDS.includes(sub)) fail(Status.PIN_AUTH_INVALID);
+    return undefined;
+  }
+  const token = verifyRequestParam(ctx, param, protocolNumber, message);
   // A pre key's tokens carry no permissions; a 2.1 key's do, on either command.
   if (preview && !ctx.profile.ctap21) return undefined;
   if ((token.permissions & Permission.cm) === 0) fail(Status.PIN_AUTH_INVALID);
@@ -176,5 +188,6 @@ function updateUser(ctx: KeyContext, cred: StoredCredential, user: CborMap): voi
   const displayName = optText(user, 'displayName');
   cred.userName = name === '' ? undefined : name;
   cred.userDisplayName = displayName === '' ? undefined : displayName;
+  credentialStoreChanged(ctx.state);
   ctx.persist();
 }

@@ -1,6 +1,7 @@
 /** authenticatorGetInfo (0x04), CTAP 2.1 §6.4: what this key is and how it is set up now. */
 import type { Encodable } from './cbor.js';
-import { MAX_MIN_PIN_LENGTH_RPIDS } from './config.js';
+import { MAX_MIN_PIN_LENGTH_RPIDS, configCommands } from './config.js';
+import { ATTESTATION_FORMATS, MAX_PIN_LENGTH, encryptInfoMember } from './ctap23.js';
 import type { KeyContext } from './context.js';
 import { CREDENTIAL_ID_LENGTH, ES256 } from './credentials.js';
 import { LARGE_BLOB_KEY } from './large-blob-key.js';
@@ -41,6 +42,7 @@ export function infoOptions(ctx: KeyContext): Map<string, boolean> {
     if (ctx.sensor) o.set('uvAcfg', true);
     if (ctx.largeBlobMax !== undefined) o.set('largeBlobs', true);
   }
+  if (ctx.profile.ctap23) o.set('perCredMgmtRO', true);
   return o;
 }
 
@@ -57,7 +59,8 @@ export function getInfo(ctx: KeyContext): Encodable {
     [0x09, [...(ctx.transports ?? ['usb'])]],
     [0x0a, [{ alg: ES256, type: 'public-key' }]],
   ]);
-  if (ctx.profile.versions.includes('FIDO_2_1_PRE')) {
+  // A FIDO_2_3-only key still has the 2.1 extensions, though it lists no FIDO_2_1_PRE.
+  if (v21 || ctx.profile.versions.includes('FIDO_2_1_PRE')) {
     const extensions = v21 ? ['credProtect', 'minPinLength'] : ['credProtect'];
     if (ctx.largeBlobMax !== undefined) extensions.push(LARGE_BLOB_KEY);
     info.set(0x02, extensions);
@@ -70,5 +73,21 @@ export function getInfo(ctx: KeyContext): Encodable {
     info.set(0x10, MAX_MIN_PIN_LENGTH_RPIDS);
     info.set(0x14, MAX_DISCOVERABLE_CREDENTIALS - ctx.state.credentials.length);
   }
+  if (ctx.profile.ctap23) ctap23Members(ctx, info);
   return info;
+}
+
+/** CTAP 2.3 §6.4 members 0x16..0x1F. */
+function ctap23Members(ctx: KeyContext, info: Map<number, Encodable>): void {
+  const s = ctx.state;
+  info.set(0x16, [...ATTESTATION_FORMATS]);
+  info.set(0x18, s.longTouchForReset);
+  // Encrypted under the persistent token even before pcmr is granted: the members are always
+  // there, and readable only by whoever later obtains that token with the PIN.
+  info.set(0x19, encryptInfoMember(s.persistentToken, 'encIdentifier', s.identifier));
+  info.set(0x1a, [...(ctx.transports ?? ['usb'])]);
+  info.set(0x1b, s.pinComplexityPolicy);
+  info.set(0x1d, MAX_PIN_LENGTH);
+  info.set(0x1e, encryptInfoMember(s.persistentToken, 'encCredStoreState', s.credStoreState));
+  info.set(0x1f, configCommands(ctx));
 }

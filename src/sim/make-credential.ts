@@ -9,10 +9,11 @@ import {
   unwrapCredentialId,
   wrapCredentialId,
 } from './credentials.js';
+import { packedWithCertificate } from './attestation.js';
 import { Flag, authenticatorData, concatBytes, rpIdHash } from './auth-data.js';
 import { MAX_CREDENTIALS_IN_LIST, MAX_DISCOVERABLE_CREDENTIALS } from './get-info.js';
 import { asMap, optArray, optBool, optBytes, optInt, optMap, optText, optUint, reqArray, reqBytes, reqMap, reqText } from './params.js';
-import type { CredProtect } from './state.js';
+import { credentialStoreChanged, type CredProtect } from './state.js';
 import { Status, fail } from './status.js';
 import { newLargeBlobKey, wantsLargeBlobKeyOnCreate } from './large-blob-key.js';
 import { answerZeroLengthParam, checkProtocolPresent, establishUserVerification } from './user-verification.js';
@@ -144,6 +145,7 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
       serial: ctx.state.nextSerial++,
       ...(largeBlobKey ? { largeBlobKey } : {}),
     });
+    credentialStoreChanged(ctx.state);
   }
   ctx.state.signCount += 1;
   ctx.persist();
@@ -163,12 +165,14 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
     { aaguid: ctx.state.aaguid, credentialId, cosePublicKey: coseEs256PublicKey(privateKey) },
     extOut.size > 0 ? encodeCbor(extOut) : undefined,
   );
-  // Self attestation in the "packed" format: signed by the credential key, no certificate.
-  const sig = signEs256(privateKey, concatBytes(authData, clientDataHash));
+  const signed = concatBytes(authData, clientDataHash);
+  // Enterprise attestation asked for and enabled (checked above): packed with an x5c chain (§7.1).
+  // Otherwise self attestation in the "packed" format: signed by the credential key, no certificate.
+  const attStmt = ep !== undefined ? packedWithCertificate(ctx.attestation(), signed) : { alg: ES256, sig: signEs256(privateKey, signed) };
   const response = new Map<number, Encodable>([
     [1, 'packed'],
     [2, authData],
-    [3, { alg: ES256, sig }],
+    [3, attStmt],
   ]);
   if (ep !== undefined) response.set(4, true);
   if (largeBlobKey) response.set(5, largeBlobKey);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type KeyContext, type PinUvAuthTokenState, type Request } from './context.js';
 import { newKeyAgreementKey, verify, type PinUvAuthProtocol } from './pin-protocol.js';
 import { Status, fail } from './status.js';
+import { PCMR } from './ctap23.js';
 
 /** The protocol number from a request; one the profile lacks is CTAP1_ERR_INVALID_PARAMETER. */
 export function supportedProtocol(ctx: KeyContext, value: number): PinUvAuthProtocol {
@@ -68,6 +69,15 @@ export function verifyWithToken(
     fail(Status.PIN_AUTH_INVALID);
   }
   return token;
+}
+
+/**
+ * Whether `param` is verify(persistentPinUvAuthToken, message) for a persistent token that holds
+ * pcmr (CTAP 2.3 §6.5.5.7.2 step 12); before pcmr is granted the persistent token verifies nothing.
+ */
+export function persistentTokenMatches(ctx: KeyContext, protocol: PinUvAuthProtocol, message: Uint8Array, param: Uint8Array): boolean {
+  if (!ctx.profile.ctap23 || ctx.state.persistentPermissions !== PCMR) return false;
+  return verify(protocol, ctx.state.persistentToken, message, param);
 }
 
 /**

@@ -2,9 +2,9 @@
  * The kinds of key the simulator can be: which CTAP version it speaks
  * decides its getInfo, its commands and its PIN/UV auth protocols.
  */
-export type ProfileName = 'fido-2.1' | 'fido-2.1-pre' | 'fido-2.0' | 'u2f-only';
+export type ProfileName = 'fido-2.1' | 'fido-2.1-pre' | 'fido-2.0' | 'u2f-only' | 'fido-2.3' | 'fido-2.3-only';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['fido-2.1', 'fido-2.1-pre', 'fido-2.0', 'u2f-only'];
+export const PROFILE_NAMES: readonly ProfileName[] = ['fido-2.1', 'fido-2.1-pre', 'fido-2.0', 'u2f-only', 'fido-2.3', 'fido-2.3-only'];
 
 export interface Profile {
   readonly name: ProfileName;
@@ -15,6 +15,11 @@ export interface Profile {
   readonly pinUvAuthProtocols: readonly (1 | 2)[];
   /** authenticatorConfig, getPinUvAuthTokenUsing*WithPermissions, alwaysUv, minPINLength: CTAP 2.1 only. */
   readonly ctap21: boolean;
+  /**
+   * The CTAP 2.2/2.3 additions: the persistent token (pcmr), getInfo 0x16..0x1F (encIdentifier,
+   * encCredStoreState, maxPINLength, pinComplexityPolicy, longTouchForReset...), config 0x04.
+   */
+  readonly ctap23: boolean;
   /** authenticatorSelection (0x0B), also 2.1 only. */
   readonly selection: boolean;
   /** AAGUIDs name a model, not a unit (WebAuthn §6.1.1): every key of one profile shares it. */
@@ -29,6 +34,28 @@ const PROFILES: Record<ProfileName, Profile> = {
     versions: ['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1'],
     pinUvAuthProtocols: [2, 1],
     ctap21: true,
+    ctap23: false,
+    selection: true,
+  },
+  'fido-2.3': {
+    name: 'fido-2.3',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-000000000023',
+    cbor: true,
+    versions: ['FIDO_2_0', 'FIDO_2_1_PRE', 'FIDO_2_1', 'FIDO_2_2', 'FIDO_2_3'],
+    pinUvAuthProtocols: [2, 1],
+    ctap21: true,
+    ctap23: true,
+    selection: true,
+  },
+  // Only FIDO_2_3 in versions: for clients that must not lean on the older version strings.
+  'fido-2.3-only': {
+    name: 'fido-2.3-only',
+    aaguid: 'f1d0f1d0-5a11-4e21-9a0b-0000000023f0',
+    cbor: true,
+    versions: ['FIDO_2_3'],
+    pinUvAuthProtocols: [2, 1],
+    ctap21: true,
+    ctap23: true,
     selection: true,
   },
   'fido-2.1-pre': {
@@ -38,6 +65,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     versions: ['FIDO_2_0', 'FIDO_2_1_PRE'],
     pinUvAuthProtocols: [2, 1],
     ctap21: false,
+    ctap23: false,
     selection: false,
   },
   'fido-2.0': {
@@ -47,6 +75,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     versions: ['FIDO_2_0'],
     pinUvAuthProtocols: [1],
     ctap21: false,
+    ctap23: false,
     selection: false,
   },
   'u2f-only': {
@@ -56,6 +85,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     versions: ['U2F_V2'],
     pinUvAuthProtocols: [],
     ctap21: false,
+    ctap23: false,
     selection: false,
   },
 };

@@ -53,6 +53,20 @@ export interface PersistentState {
   fingerprints: StoredFingerprint[];
   /** The serialized large-blob array (§6.10): CBOR array || LEFT(SHA-256(array), 16). */
   largeBlobArray: Uint8Array;
+  /**
+   * CTAP 2.3 §6.5.5.7.2 persistentPinUvAuthToken: survives power cycles; pcmr is its only possible
+   * permission (0 until issued). changePIN and authenticatorReset replace it.
+   */
+  persistentToken: Uint8Array;
+  persistentPermissions: number;
+  /** CTAP 2.3 §6.4 encIdentifier's plaintext: 16 random bytes, new after authenticatorReset. */
+  identifier: Uint8Array;
+  /** encCredStoreState's plaintext: 16 random bytes, new whenever the discoverable credentials change. */
+  credStoreState: Uint8Array;
+  /** getInfo pinComplexityPolicy (0x1B), turned on by setMinPINLength; off again only by reset. */
+  pinComplexityPolicy: boolean;
+  /** getInfo longTouchForReset (0x18), turned on by enableLongTouchForReset (§6.11.5). */
+  longTouchForReset: boolean;
 }
 
 /**
@@ -111,7 +125,24 @@ export function freshState(aaguid: Uint8Array): PersistentState {
     credentials: [],
     fingerprints: [],
     largeBlobArray: initialLargeBlobArray(),
+    persistentToken: new Uint8Array(randomBytes(32)),
+    persistentPermissions: 0,
+    identifier: new Uint8Array(randomBytes(16)),
+    credStoreState: new Uint8Array(randomBytes(16)),
+    pinComplexityPolicy: false,
+    longTouchForReset: false,
   };
+}
+
+/** resetPersistentPinUvAuthToken() (CTAP 2.3 §6.5.5.6): a new value, no permission. */
+export function resetPersistentToken(s: PersistentState): void {
+  s.persistentToken = new Uint8Array(randomBytes(32));
+  s.persistentPermissions = 0;
+}
+
+/** The set of discoverable credentials changed: encCredStoreState must read differently (CTAP 2.3 §6.4). */
+export function credentialStoreChanged(s: PersistentState): void {
+  s.credStoreState = new Uint8Array(randomBytes(16));
 }
 
 // ---------------------------------------------------------------- JSON form
@@ -151,6 +182,12 @@ export function stateToJson(s: PersistentState): unknown {
     })),
     fingerprints: s.fingerprints.map((f) => ({ id: hex(f.id), name: f.name ?? null })),
     largeBlobArray: hex(s.largeBlobArray),
+    persistentToken: hex(s.persistentToken),
+    persistentPermissions: s.persistentPermissions,
+    identifier: hex(s.identifier),
+    credStoreState: hex(s.credStoreState),
+    pinComplexityPolicy: s.pinComplexityPolicy,
+    longTouchForReset: s.longTouchForReset,
   };
 }
 
@@ -231,6 +268,20 @@ export function stateFromJson(doc: unknown): PersistentState {
     }),
     fingerprints: fingerprintsFromJson(o.fingerprints),
     largeBlobArray: largeBlobArrayFromJson(o),
+    ...ctap23FromJson(o),
+  };
+}
+
+/** Files written before the CTAP 2.3 members have none: fresh values, as a reset would give. */
+function ctap23FromJson(o: Json): Pick<PersistentState, 'persistentToken' | 'persistentPermissions' | 'identifier' | 'credStoreState' | 'pinComplexityPolicy' | 'longTouchForReset'> {
+  const has = (k: string): boolean => o[k] !== undefined;
+  return {
+    persistentToken: has('persistentToken') ? bytes(o, 'persistentToken', [32]) : new Uint8Array(randomBytes(32)),
+    persistentPermissions: has('persistentPermissions') ? int(o, 'persistentPermissions', 0, 0xff) : 0,
+    identifier: has('identifier') ? bytes(o, 'identifier', [16]) : new Uint8Array(randomBytes(16)),
+    credStoreState: has('credStoreState') ? bytes(o, 'credStoreState', [16]) : new Uint8Array(randomBytes(16)),
+    pinComplexityPolicy: has('pinComplexityPolicy') ? bool(o, 'pinComplexityPolicy') : false,
+    longTouchForReset: has('longTouchForReset') ? bool(o, 'longTouchForReset') : false,
   };
 }
 

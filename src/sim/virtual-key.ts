@@ -3,6 +3,7 @@
  * authenticator inside. Hosts attach with connect(); several links share
  * one key the way several programs share one USB device.
  */
+import { newAttestationIdentity, type AttestationIdentity } from './attestation.js';
 import { handleCtapRequest } from './authenticator.js';
 import { type KeyContext, freshVolatileState, type UserIo, type VolatileState } from './context.js';
 import { Capability } from './ctaphid-frames.js';
@@ -69,6 +70,7 @@ export class VirtualKey {
   private readonly sampleScript: number[] = [];
   private readonly device: CtapHidDevice;
   private readonly options: VirtualKeyOptions;
+  private attestationIdentity: AttestationIdentity | undefined;
 
   constructor(options: VirtualKeyOptions = {}) {
     const lbMax = options.largeBlobMax ?? 0;
@@ -188,6 +190,7 @@ export class VirtualKey {
       largeBlobMax: largeBlobMax > 0 ? largeBlobMax : undefined,
       ...(this.options.transports ? { transports: this.options.transports } : {}),
       io,
+      attestation: () => (this.attestationIdentity ??= newAttestationIdentity(this.state.aaguid)),
       now: () => Date.now(),
       persist: () => this.options.onStateChange?.(this.state),
       factoryReset: () => {

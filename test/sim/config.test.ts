@@ -100,6 +100,18 @@ describe('setMinPINLength', () => {
     expect(i.minPin).toBe(10);
   });
 
+  it('while forcePINChange is set a correct PIN gets no token: getPinToken PIN_INVALID, WithPermissions PIN_POLICY_VIOLATION; no retry spent', async () => {
+    const { p } = await setup();
+    await p.setPin('1234');
+    const t = await p.mustToken('1234', PERM.acfg);
+    expect(await p.config(MINLEN, new Map([[3, true]]), t)).toBe(ST.OK);
+    expect((await p.token('1234')).status).toBe(ST.PIN_INVALID);
+    expect((await p.token('1234', PERM.mc, 'example.com')).status).toBe(ST.PIN_POLICY_VIOLATION);
+    expect((await p.retries()).retries).toBe(8);
+    expect(await p.changePin('1234', '4321')).toBe(ST.OK);
+    expect((await p.token('4321')).status).toBe(ST.OK);
+  });
+
   it('a forced change may not keep the same PIN', async () => {
     const { p } = await setup();
     await p.setPin('1234');
