@@ -15,8 +15,6 @@ export const PCMR = 0x40;
  */
 export const MAX_PIN_LENGTH = 31;
 
-/** getInfo transportsForReset (0x1A): the transports getInfo lists, reset is allowed on all of them. */
-
 /** getInfo attestationFormats (0x16): what makeCredential returns. */
 export const ATTESTATION_FORMATS = ['packed'] as const;
 
