@@ -3,7 +3,7 @@
 // Also runnable alone: `node bench/credentials-count.js` (after `npm run build`).
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { openDevice } from '../dist/hid/discovery.js';
+import { openDevice } from '../dist/devices/discovery.js';
 import { Ctap2 } from '../dist/ctap/ctap2.js';
 import { countedKey, runCli } from './keys.js';
 

@@ -15,7 +15,7 @@ import type { KeyState } from './operations/settings-plan.js';
 import { type Policy, validatePolicy } from './fleet/policy.js';
 import type { FleetEvent } from './fleet/runner.js';
 import { exitCodeFor, EXIT_CODES } from './commands/exit-codes.js';
-import { type DeviceInfo, listDevices, openDevice } from './hid/discovery.js';
+import { type DeviceInfo, listDevices, openDevice } from './devices/discovery.js';
 import { Fido2Key, type KeyOptions } from './api/key.js';
 import type { ErrorKind } from './errors.js';
 

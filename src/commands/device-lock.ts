@@ -1,4 +1,4 @@
-import { parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
+import { parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { notice } from './output.js';
 
 /**
@@ -24,10 +24,10 @@ export async function withDeviceLock<T>(
   let lockId: string;
   let target = selector;
   if (parsed.kind === 'tcp') {
-    const { tcpLabel } = await import('../hid/tcp-transport.js');
+    const { tcpLabel } = await import('../transports/tcp/tcp-transport.js');
     label = tcpLabel(parsed.host, parsed.port);
     // By the resolved address: tcp:localhost:P and tcp:127.0.0.1:P are one key and take one lock.
-    const { resolveTcpAddress } = await import('../hid/key-identity.js');
+    const { resolveTcpAddress } = await import('../devices/key-identity.js');
     lockId = lockIdFor({ label: tcpLabel(await resolveTcpAddress(parsed.host), parsed.port) });
   } else {
     const d = await selectHidDevice(parsed);

@@ -1,5 +1,5 @@
 import { Fido2Error } from '../errors.js';
-import { parseDeviceSelector } from '../hid/discovery.js';
+import { parseDeviceSelector } from '../devices/discovery.js';
 import type { PinSourceOptions } from './pin-input.js';
 
 /** Options every command accepts (commander hands them over merged with the command's own). */

@@ -1,6 +1,6 @@
 import { onInterrupt } from './interrupt.js';
-import { openDevice } from '../hid/discovery.js';
-import type { CtapHidDevice } from '../hid/ctaphid.js';
+import { openDevice } from '../devices/discovery.js';
+import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';

@@ -1,5 +1,5 @@
 /** `apply` over many keys: open each target, run the policy under its locks, collect per-key results. */
-import { openDevice, type DiscoveryDeps } from '../hid/discovery.js';
+import { openDevice, type DiscoveryDeps } from '../devices/discovery.js';
 import { Fido2Error } from '../errors.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { pinAuthorizer } from '../operations/authorizer.js';

@@ -19,7 +19,7 @@ import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, unli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fido2Error } from '../errors.js';
-import { keyIdentity } from '../hid/key-identity.js';
+import { keyIdentity } from '../devices/key-identity.js';
 
 export interface KeyLockOptions {
   /** Give up waiting after this long, with a one-line error. */
@@ -41,7 +41,7 @@ export interface LockableDevice {
 }
 
 /**
- * The lock name of a key: its keyIdentity (hid/key-identity.ts), the same
+ * The lock name of a key: its keyIdentity (src/devices/key-identity.ts), the same
  * identity fleet runs de-duplicate by. A `tcp:` label must carry the resolved
  * address (resolveTcpAddress), as withDeviceLock and resolveTargets give it.
  */

@@ -4,11 +4,11 @@
  * same key named twice is worked on once: matched by keyIdentity, the identity
  * the key lock uses too (serial, else path, for HID; the resolved address for tcp:).
  */
-import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
-import type { HidDeviceRecord } from '../hid/node-hid-transport.js';
+import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
 import { Fido2Error } from '../errors.js';
-import { type Lookup, keyIdentity, resolveTcpAddress } from '../hid/key-identity.js';
-import { tcpLabel } from '../hid/tcp-transport.js';
+import { type Lookup, keyIdentity, resolveTcpAddress } from '../devices/key-identity.js';
+import { tcpLabel } from '../transports/tcp/tcp-transport.js';
 
 /** One key to work on. `selector` opens exactly this key with `openDevice`. */
 export interface Target {

@@ -6,7 +6,7 @@
 import { Ctap2 } from '../ctap/ctap2.js';
 import { requestTouch, touchMethod } from '../ctap/touch.js';
 import { Fido2Error } from '../errors.js';
-import type { CtapHidDevice } from '../hid/ctaphid.js';
+import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
 
 export interface TouchCandidate {
   /** How the key is named in messages: an index line from `list`, or the selector. */

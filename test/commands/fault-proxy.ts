@@ -72,7 +72,7 @@ export async function startFaultyLink(
   faults: import('../helpers/fault-transport.js').FaultOptions,
 ): Promise<{ device: string; injected(): Record<string, number>; close(): Promise<void> }> {
   const { withFaults } = await import('../helpers/fault-transport.js');
-  const { openTcpTransport } = await import('../../src/hid/tcp-transport.js');
+  const { openTcpTransport } = await import('../../src/transports/tcp/tcp-transport.js');
   const injected: Record<string, number> = {};
   const sockets = new Set<Socket>();
   const server: Server = createServer(async (client) => {

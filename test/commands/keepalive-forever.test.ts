@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameDecoder, encodeFrame } from '../../src/hid/tcp-transport.js';
-import { MiniKey } from '../hid/mini-key.js';
+import { FrameDecoder, encodeFrame } from '../../src/transports/tcp/tcp-transport.js';
+import { MiniKey } from '../transports/ctaphid/mini-key.js';
 import { runCli } from './harness.js';
 
 /** A served key that answers every CBOR request with KEEPALIVE UPNEEDED until cancelled (never, here). */

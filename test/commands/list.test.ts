@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatDevice, runList } from '../../src/commands/device/list.js';
-import { type DeviceInfo, noDeviceMessage } from '../../src/hid/discovery.js';
+import { type DeviceInfo, noDeviceMessage } from '../../src/devices/discovery.js';
 
 const KEYS: DeviceInfo[] = [
   { index: 1, path: '/dev/hidraw3', vendorId: 0x1050, productId: 0x0407, product: 'YubiKey OTP+FIDO+CCID', manufacturer: 'Yubico', serialNumber: '' },

@@ -4,9 +4,9 @@ import { record } from '../helpers/hid-records.js';
 import { runReset, type ResetDeps } from '../../src/commands/device/reset.js';
 import { EXIT_CODES } from '../../src/commands/exit-codes.js';
 import { Fido2Error } from '../../src/errors.js';
-import { openSimTransport } from '../../src/hid/sim-transport.js';
+import { openSimTransport } from '../../src/transports/in-process/sim-transport.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';
-import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
+import type { HidDeviceRecord } from '../../src/transports/node-hid/node-hid-transport.js';
 import { Platform } from '../sim/platform.js';
 import { CtapHost } from '../sim/harness.js';
 

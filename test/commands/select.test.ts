@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startKey, type KeyUnderTest, CTAP } from './harness.js';
 import { chooseByTouch } from '../../src/commands/device/select.js';
 import { Ctap2 } from '../../src/ctap/ctap2.js';
-import { openSimTransport } from '../../src/hid/sim-transport.js';
+import { openSimTransport } from '../../src/transports/in-process/sim-transport.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';
 import { record } from '../helpers/hid-records.js';
 

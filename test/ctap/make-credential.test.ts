@@ -6,8 +6,8 @@ import { buildGetAssertionParams, getAssertion, getNextAssertion } from '../../s
 import { buildMakeCredentialParams, makeCredential } from '../../src/ctap/make-credential.js';
 import { rpToken, userVerificationMethod } from '../../src/ctap/user-verification.js';
 import { CtapError } from '../../src/ctap/errors.js';
-import { CtapHidDevice } from '../../src/hid/ctaphid.js';
-import { openSimTransport } from '../../src/hid/sim-transport.js';
+import { CtapHidDevice } from '../../src/transports/ctaphid/ctaphid.js';
+import { openSimTransport } from '../../src/transports/in-process/sim-transport.js';
 import { VirtualKey, type VirtualKeyOptions } from '../../src/sim/virtual-key.js';
 import { hex } from './helpers.js';
 

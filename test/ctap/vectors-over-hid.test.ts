@@ -9,8 +9,8 @@ import { AuthenticatorConfig } from '../../src/ctap/authenticator-config.js';
 import { ClientPin } from '../../src/ctap/client-pin.js';
 import { Ctap2 } from '../../src/ctap/ctap2.js';
 import { PERM_ACFG } from '../../src/ctap/permissions.js';
-import { CtapHidDevice } from '../../src/hid/ctaphid.js';
-import { CID, fixedRandom, initSteps, message, ScriptedTransport, type Step } from '../hid/scripted-transport.js';
+import { CtapHidDevice } from '../../src/transports/ctaphid/ctaphid.js';
+import { CID, fixedRandom, initSteps, message, ScriptedTransport, type Step } from '../transports/ctaphid/scripted-transport.js';
 import { baseInfo, bstr, coseHex, loadVectors, queuedRandom, unhex } from './helpers.js';
 
 const CBOR = 0x90;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lockIdFor } from '../../src/fleet/key-lock.js';
 import { resolveTargets } from '../../src/fleet/selection.js';
-import { type KeyFacts, keyIdentity, preferredAddress, resolveTcpAddress } from '../../src/hid/key-identity.js';
+import { type KeyFacts, keyIdentity, preferredAddress, resolveTcpAddress } from '../../src/devices/key-identity.js';
 import { record } from '../helpers/hid-records.js';
 
 describe('keyIdentity: what counts as the same key', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePinTable, pinFor, readPinTable, readableByOthers } from '../../src/fleet/pins-file.js';
 import { fleetOutcome, type KeyResult, summaryLine } from '../../src/fleet/results.js';
 import { isMany, resolveTargets, splitDeviceValues, type Target } from '../../src/fleet/selection.js';
-import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
+import type { HidDeviceRecord } from '../../src/transports/node-hid/node-hid-transport.js';
 
 const hid = (path: string, serialNumber?: string): HidDeviceRecord => ({ path, vendorId: 0x1050, productId: 0x407, serialNumber, release: 0, interface: 0 }) as HidDeviceRecord;
 const lister = async () => [hid('/dev/hidraw3', 'A1'), hid('/dev/hidraw1', 'B2'), hid('/dev/hidraw9')];

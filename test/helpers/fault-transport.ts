@@ -10,7 +10,7 @@
  * Directions: 'out' = client -> key (write), 'in' = key -> client (read).
  */
 import { Fido2Error } from '../../src/errors.js';
-import type { Transport } from '../../src/hid/transport.js';
+import type { Transport } from '../../src/transports/ctaphid/transport.js';
 
 export interface FaultOptions {
   /** Seed of the pseudo-random generator deciding each fault (default 1). */

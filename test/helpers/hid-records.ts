@@ -1,4 +1,4 @@
-import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
+import type { HidDeviceRecord } from '../../src/transports/node-hid/node-hid-transport.js';
 
 /** A FIDO HID interface as node-hid lists it. */
 export function record(path: string, serialNumber: string | undefined, vendorId = 0x1050): HidDeviceRecord {

@@ -1,6 +1,6 @@
 /**
  * A raw CTAPHID host for the virtual key's tests: it frames and reads
- * reports itself (no code from src/hid), over key.connect() or over TCP.
+ * reports itself (no code from src/transports), over key.connect() or over TCP.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';

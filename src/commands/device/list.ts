@@ -1,4 +1,4 @@
-import { type DeviceInfo, listDevices, NO_DEVICE_MESSAGE } from '../../hid/discovery.js';
+import { type DeviceInfo, listDevices, NO_DEVICE_MESSAGE } from '../../devices/discovery.js';
 import type { GlobalOptions } from '../global-options.js';
 import { printJson, printLine } from '../output.js';
 

@@ -3,8 +3,8 @@
  * (authenticatorSelection, or the CTAP 2.0 touch probe), and that key is used.
  */
 import { onInterrupt } from '../interrupt.js';
-import { type DeviceInfo, type DiscoveryDeps, listDevices, NO_DEVICE_MESSAGE, openDevice, parseDeviceSelector, selectHidDevice } from '../../hid/discovery.js';
-import type { CtapHidDevice } from '../../hid/ctaphid.js';
+import { type DeviceInfo, type DiscoveryDeps, listDevices, NO_DEVICE_MESSAGE, openDevice, parseDeviceSelector, selectHidDevice } from '../../devices/discovery.js';
+import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
 import { Fido2Error } from '../../errors.js';
 import { selectByTouch, type TouchCandidate } from '../../fleet/touch-select.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';

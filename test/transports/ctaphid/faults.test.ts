@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
-import { CtapHidDevice, CtapHidError } from '../../src/hid/ctaphid.js';
-import { type FaultOptions, withFaults } from '../helpers/fault-transport.js';
+import { Fido2Error } from '../../../src/errors.js';
+import { CtapHidDevice, CtapHidError } from '../../../src/transports/ctaphid/ctaphid.js';
+import { type FaultOptions, withFaults } from '../../helpers/fault-transport.js';
 import { type MiniKeyOptions, miniKeyTransport } from './mini-key.js';
 
 const TIMEOUT = 200;

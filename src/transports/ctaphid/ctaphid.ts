@@ -4,7 +4,7 @@
  * top of any Transport that moves 64-byte reports.
  */
 import { randomBytes } from 'node:crypto';
-import { Fido2Error } from '../errors.js';
+import { Fido2Error } from '../../errors.js';
 import { BROADCAST_CID, CAPABILITY, CTAP2_ERR_KEEPALIVE_CANCEL, CTAPHID } from './commands.js';
 import { DEFAULT_TIMEOUT_MS, INIT_NONCE_SIZE, INIT_RESPONSE_SIZE, ReportIo, TOUCH_WAIT_MS, cancelledError, transact } from './transaction.js';
 import type { Transport } from './transport.js';

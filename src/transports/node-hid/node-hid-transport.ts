@@ -5,8 +5,8 @@
  */
 import { access, constants } from 'node:fs/promises';
 import type { Device, HIDAsync } from 'node-hid';
-import { Fido2Error } from '../errors.js';
-import { REPORT_SIZE, type Transport } from './transport.js';
+import { Fido2Error } from '../../errors.js';
+import { REPORT_SIZE, type Transport } from '../ctaphid/transport.js';
 
 /** FIDO HID usage page and usage (CTAP 2.1 §11.2.8.1). */
 export const FIDO_USAGE_PAGE = 0xf1d0;

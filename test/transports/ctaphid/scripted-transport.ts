@@ -7,8 +7,8 @@
  * Mismatches are recorded in `problems` and make write() throw a plain
  * Error, so a test fails loudly instead of the client seeing a fake reply.
  */
-import { Fido2Error } from '../../src/errors.js';
-import type { Transport } from '../../src/hid/transport.js';
+import { Fido2Error } from '../../../src/errors.js';
+import type { Transport } from '../../../src/transports/ctaphid/transport.js';
 
 export type Step =
   | { expect: Uint8Array | ((report: Uint8Array) => boolean); label?: string }
@@ -113,7 +113,7 @@ export class ScriptedTransport implements Transport {
   }
 }
 
-// ---- hand-written CTAPHID packet builders, deliberately independent of src/hid/packets.ts ----
+// ---- hand-written CTAPHID packet builders, deliberately independent of src/transports/ctaphid/packets.ts ----
 
 export function u32(n: number): number[] {
   return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];

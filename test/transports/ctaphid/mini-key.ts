@@ -1,10 +1,10 @@
 /**
  * A minimal CTAPHID authenticator for transport and fault tests, written
- * from the spec independently of src/hid (and without src/sim): INIT, PING,
+ * from the spec independently of src/transports (and without src/sim): INIT, PING,
  * WINK, CBOR (answers 0x00 followed by the request, after optional
  * keepalives) and CANCEL (a pending CBOR answers 0x2D).
  */
-import type { Transport } from '../../src/hid/transport.js';
+import type { Transport } from '../../../src/transports/ctaphid/transport.js';
 
 export interface MiniKeyOptions {
   /** KEEPALIVE packets sent before each CBOR answer, spaced `keepaliveEveryMs`. */

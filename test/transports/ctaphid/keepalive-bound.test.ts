@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Ctap2 } from '../../src/ctap/ctap2.js';
-import { Fido2Error } from '../../src/errors.js';
-import { CtapHidDevice } from '../../src/hid/ctaphid.js';
+import { Ctap2 } from '../../../src/ctap/ctap2.js';
+import { Fido2Error } from '../../../src/errors.js';
+import { CtapHidDevice } from '../../../src/transports/ctaphid/ctaphid.js';
 import { miniKeyTransport } from './mini-key.js';
 
 /**

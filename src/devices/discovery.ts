@@ -4,9 +4,9 @@
  * virtual key).
  */
 import { Fido2Error } from '../errors.js';
-import { CtapHidDevice, type CtapHidOptions, openCancelledError } from './ctaphid.js';
-import type { HidDeviceRecord } from './node-hid-transport.js';
-import type { Transport } from './transport.js';
+import { CtapHidDevice, type CtapHidOptions, openCancelledError } from '../transports/ctaphid/ctaphid.js';
+import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
+import type { Transport } from '../transports/ctaphid/transport.js';
 
 export interface DeviceInfo {
   /** 1-based position in the list, stable for one set of plugged keys (sorted by path). */
@@ -102,7 +102,7 @@ export function describeDevice(d: DeviceInfo): string {
 }
 
 async function defaultLister(): Promise<HidDeviceRecord[]> {
-  const { listFidoHidDevices } = await import('./node-hid-transport.js');
+  const { listFidoHidDevices } = await import('../transports/node-hid/node-hid-transport.js');
   return listFidoHidDevices();
 }
 
@@ -163,16 +163,16 @@ export async function openDevice(selector: string | undefined, opts: OpenDeviceO
   if (parsed.kind === 'touch') throw new Fido2Error('usage', 'Internal error: --device touch is chosen above the HID layer');
   const opening = (async (): Promise<Transport> => {
     if (parsed.kind === 'sim') {
-      return opts.openSim ? await opts.openSim() : await (await import('./sim-transport.js')).openSimTransport();
+      return opts.openSim ? await opts.openSim() : await (await import('../transports/in-process/sim-transport.js')).openSimTransport();
     } else if (parsed.kind === 'tcp') {
       return opts.openTcp
         ? await opts.openTcp(parsed.host, parsed.port)
-        : await (await import('./tcp-transport.js')).openTcpTransport(parsed.host, parsed.port);
+        : await (await import('../transports/tcp/tcp-transport.js')).openTcpTransport(parsed.host, parsed.port);
     } else {
       const device = await selectHidDevice(parsed, opts);
       return opts.openHid
         ? await opts.openHid(device.path)
-        : await (await import('./node-hid-transport.js')).openNodeHidTransport(device.path);
+        : await (await import('../transports/node-hid/node-hid-transport.js')).openNodeHidTransport(device.path);
     }
   })();
   const transport = await untilAborted(opening, opts.signal);

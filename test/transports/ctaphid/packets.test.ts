@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
-import { CTAPHID, ERR, MAX_MESSAGE_SIZE, commandName, errorName } from '../../src/hid/commands.js';
-import { MessageAssembler, encodeMessage, packetCount, parsePacket } from '../../src/hid/packets.js';
+import { Fido2Error } from '../../../src/errors.js';
+import { CTAPHID, ERR, MAX_MESSAGE_SIZE, commandName, errorName } from '../../../src/transports/ctaphid/commands.js';
+import { MessageAssembler, encodeMessage, packetCount, parsePacket } from '../../../src/transports/ctaphid/packets.js';
 import { contPacket, initPacket, message } from './scripted-transport.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

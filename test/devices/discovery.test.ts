@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Fido2Error } from '../../src/errors.js';
-import { LINUX_UDEV_RULE, NO_DEVICE_MESSAGE, describeDevice, listDevices, noDeviceMessage, openDevice, parseDeviceSelector } from '../../src/hid/discovery.js';
-import type { HidDeviceRecord } from '../../src/hid/node-hid-transport.js';
-import type { Transport } from '../../src/hid/transport.js';
-import { ScriptedTransport } from './scripted-transport.js';
-import { miniKeyTransport } from './mini-key.js';
+import { LINUX_UDEV_RULE, NO_DEVICE_MESSAGE, describeDevice, listDevices, noDeviceMessage, openDevice, parseDeviceSelector } from '../../src/devices/discovery.js';
+import type { HidDeviceRecord } from '../../src/transports/node-hid/node-hid-transport.js';
+import type { Transport } from '../../src/transports/ctaphid/transport.js';
+import { ScriptedTransport } from '../transports/ctaphid/scripted-transport.js';
+import { miniKeyTransport } from '../transports/ctaphid/mini-key.js';
 import { rejection } from '../helpers/rejection.js';
 
 const rec = (path: string, extra: Partial<HidDeviceRecord> = {}): HidDeviceRecord => ({

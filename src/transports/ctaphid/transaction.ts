@@ -3,7 +3,7 @@
  * I/O with logging and counters, keepalives, CANCEL, CHANNEL_BUSY backoff and
  * the idle timeout. CtapHidDevice (ctaphid.ts) runs its commands through it.
  */
-import { Fido2Error } from '../errors.js';
+import { Fido2Error } from '../../errors.js';
 import { CTAPHID, ERR, KEEPALIVE_STATUS, commandName } from './commands.js';
 import { CtapHidError } from './ctaphid-error.js';
 import type { CborOptions, CtapHidStats } from './ctaphid.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
-import { CtapHidDevice } from '../../src/hid/ctaphid.js';
-import { type SimKey, openSimTransport } from '../../src/hid/sim-transport.js';
-import { MiniKey } from './mini-key.js';
+import { Fido2Error } from '../../../src/errors.js';
+import { CtapHidDevice } from '../../../src/transports/ctaphid/ctaphid.js';
+import { type SimKey, openSimTransport } from '../../../src/transports/in-process/sim-transport.js';
+import { MiniKey } from '../ctaphid/mini-key.js';
 
 /** A stand-in with the VirtualKey connect() shape, backed by the MiniKey. */
 function fakeSimKey(): SimKey & { closed: number } {

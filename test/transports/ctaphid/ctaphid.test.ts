@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
-import { CtapHidDevice, CtapHidError } from '../../src/hid/ctaphid.js';
+import { Fido2Error } from '../../../src/errors.js';
+import { CtapHidDevice, CtapHidError } from '../../../src/transports/ctaphid/ctaphid.js';
 import {
   BROADCAST,
   CID,

@@ -5,9 +5,9 @@
  * followed by the report, in both directions.
  */
 import { connect, type Socket } from 'node:net';
-import { Fido2Error } from '../errors.js';
-import { ReportQueue } from './report-queue.js';
-import { REPORT_SIZE, type Transport } from './transport.js';
+import { Fido2Error } from '../../errors.js';
+import { ReportQueue } from '../ctaphid/report-queue.js';
+import { REPORT_SIZE, type Transport } from '../ctaphid/transport.js';
 
 export interface TcpTransportOptions {
   /** Give up connecting after this long. Default 5000 ms. */

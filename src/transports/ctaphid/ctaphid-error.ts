@@ -1,4 +1,4 @@
-import { Fido2Error } from '../errors.js';
+import { Fido2Error } from '../../errors.js';
 import { ERR, errorName, type CtapHidErrorName } from './commands.js';
 
 /** What each CTAPHID_ERROR code means for the user, and what to do about it. */

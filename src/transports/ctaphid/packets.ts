@@ -6,7 +6,7 @@
  *   init:         CID(4) | CMD(1, bit 7 set) | BCNTH | BCNTL | DATA(57)
  *   continuation: CID(4) | SEQ(1, 0..127)    | DATA(59)
  */
-import { Fido2Error } from '../errors.js';
+import { Fido2Error } from '../../errors.js';
 import { MAX_MESSAGE_SIZE, TYPE_INIT, commandName } from './commands.js';
 import { REPORT_SIZE } from './transport.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { replugStep, type ReplugState } from '../../src/hid/replug.js';
-import type { DeviceInfo } from '../../src/hid/discovery.js';
+import { replugStep, type ReplugState } from '../../src/devices/replug.js';
+import type { DeviceInfo } from '../../src/devices/discovery.js';
 
 const dev = (path: string, serialNumber?: string, productId = 0x0407): DeviceInfo => ({
   index: 1,

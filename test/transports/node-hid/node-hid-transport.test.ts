@@ -1,6 +1,6 @@
 /** node-hid replaced by a fake module: filtering, report-ID framing, load and disconnect errors. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { Fido2Error } from '../../src/errors.js';
+import { Fido2Error } from '../../../src/errors.js';
 
 const fake = vi.hoisted(() => ({
   devices: [] as Array<Record<string, unknown>>,
@@ -39,7 +39,7 @@ vi.mock('node-hid', () => ({
   },
 }));
 
-const { listFidoHidDevices, openNodeHidTransport } = await import('../../src/hid/node-hid-transport.js');
+const { listFidoHidDevices, openNodeHidTransport } = await import('../../../src/transports/node-hid/node-hid-transport.js');
 
 beforeEach(() => {
   fake.devices = [];

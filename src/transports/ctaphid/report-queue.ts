@@ -3,7 +3,7 @@
  * virtual key) and serves them through Transport.read(timeoutMs).
  * Once failed, queued reports are still delivered, then every read rejects.
  */
-import type { Fido2Error } from '../errors.js';
+import type { Fido2Error } from '../../errors.js';
 
 interface Waiter {
   resolve: (report: Uint8Array | undefined) => void;

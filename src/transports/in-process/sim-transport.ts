@@ -2,9 +2,9 @@
  * Transport to the in-process virtual key (src/sim). src/sim is imported
  * lazily so commands that talk to real keys never load it.
  */
-import { Fido2Error } from '../errors.js';
-import { ReportQueue } from './report-queue.js';
-import { REPORT_SIZE, type Transport } from './transport.js';
+import { Fido2Error } from '../../errors.js';
+import { ReportQueue } from '../ctaphid/report-queue.js';
+import { REPORT_SIZE, type Transport } from '../ctaphid/transport.js';
 
 /** What this transport needs from a VirtualKey (docs/contracts.md); VirtualKey satisfies it. */
 export interface SimKey {
@@ -13,7 +13,7 @@ export interface SimKey {
 
 async function defaultKey(): Promise<SimKey> {
   try {
-    const { VirtualKey } = await import('../sim/virtual-key.js');
+    const { VirtualKey } = await import('../../sim/virtual-key.js');
     const key: SimKey = new VirtualKey();
     return key;
   } catch (error) {

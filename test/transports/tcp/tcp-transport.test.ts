@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CtapHidDevice } from '../../src/hid/ctaphid.js';
-import { FrameDecoder, encodeFrame, openTcpTransport, tcpLabel } from '../../src/hid/tcp-transport.js';
-import type { Transport } from '../../src/hid/transport.js';
-import { MiniKey } from './mini-key.js';
-import { rejection } from '../helpers/rejection.js';
+import { CtapHidDevice } from '../../../src/transports/ctaphid/ctaphid.js';
+import { FrameDecoder, encodeFrame, openTcpTransport, tcpLabel } from '../../../src/transports/tcp/tcp-transport.js';
+import type { Transport } from '../../../src/transports/ctaphid/transport.js';
+import { MiniKey } from '../ctaphid/mini-key.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const servers: Server[] = [];
 const transports: Transport[] = [];
