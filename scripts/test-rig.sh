@@ -43,9 +43,9 @@ start_key 2 --presence delay:600000
 
 status=0
 RIG_SIM_PIDS=$(IFS=,; echo "${pids[*]}") RIG_SIM_ADDRS=$(IFS=,; echo "${addrs[*]}") \
-  bash "$rig" --hotplug "${addrs[@]}" -- npx vitest run test/usb/rig.test.ts || status=1
+  bash "$rig" --hotplug "${addrs[@]}" -- npx vitest run test/usb/rig.test.ts --testTimeout 120000 || status=1
 
 # A listed node whose key is gone: without --hotplug the rig keeps /dev/hidraw0, and open() gets ENODEV.
 dead=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-RIG_GONE=1 bash "$rig" "127.0.0.1:$dead" -- npx vitest run test/usb/rig-gone.test.ts || status=1
+RIG_GONE=1 bash "$rig" "127.0.0.1:$dead" -- npx vitest run test/usb/rig-gone.test.ts --testTimeout 120000 || status=1
 exit $status
