@@ -91,3 +91,30 @@ export async function waitForReplug(target: DeviceInfo, o: ReplugOptions): Promi
     await sleep(poll);
   }
 }
+
+/** How long a key that came back may take before its node opens (udev permissions, driver binding). */
+export const SETTLE_MS = 3000;
+
+/**
+ * Opens a key that has just come back. Its node is listed as soon as the kernel creates it, but opening it
+ * can fail for a moment after (udev has not applied its permissions yet, the driver is still binding, a
+ * HIDIOCGRDESCSIZE fails), so transport and no-device failures are retried until `settleMs` has passed.
+ * Nothing is sent to the key by a failed open, so retrying spends nothing.
+ */
+export async function openWhenSettled<T>(
+  open: () => Promise<T>,
+  o: { settleMs?: number; pollMs?: number; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
+): Promise<T> {
+  const sleep = o.sleep ?? defaultSleep;
+  const now = o.now ?? Date.now;
+  const started = now();
+  for (;;) {
+    try {
+      return await open();
+    } catch (e) {
+      const transient = e instanceof Fido2Error && (e.kind === 'transport' || e.kind === 'no-device');
+      if (!transient || now() - started >= (o.settleMs ?? SETTLE_MS)) throw e;
+    }
+    await sleep(o.pollMs ?? 100);
+  }
+}

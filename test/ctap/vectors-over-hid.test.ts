@@ -1,5 +1,5 @@
 /**
- * The shared known-answer vectors checked on the wire: ClientPin and
+ * The known-answer vectors (test/vectors, see test/helpers/vectors.ts) checked on the wire: ClientPin and
  * AuthenticatorConfig run over the real CTAPHID client on a scripted fake HID
  * device, and every 64-byte report written must equal the vector request
  * framed by the test's own hand-written packet builders.

@@ -1,4 +1,4 @@
-/** Known-answer vectors computed independently with python-fido2 (../shared/vectors beside the repository). */
+/** Known-answer vectors computed with python-fido2 (test/vectors, or ../shared/vectors through FIDO2_MANAGE_VECTORS). */
 import { describe, expect, it } from 'vitest';
 import { AuthenticatorConfig, buildSetMinPinLengthParams, configMessage, ConfigSubCommand } from '../../src/ctap/authenticator-config.js';
 import { ClientPin, padPin, pinHash } from '../../src/ctap/client-pin.js';

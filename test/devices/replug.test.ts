@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { replugStep, type ReplugState } from '../../src/devices/replug.js';
+import { openWhenSettled, replugStep, type ReplugState } from '../../src/devices/replug.js';
+import { Fido2Error } from '../../src/errors.js';
 import type { DeviceInfo } from '../../src/devices/discovery.js';
 
 const dev = (path: string, serialNumber?: string, productId = 0x0407): DeviceInfo => ({
@@ -36,5 +37,46 @@ describe('replugStep: how the guided reset follows the device list', () => {
     expect(s).toEqual(waiting());
     s = replugStep(bare, s, [dev('/dev/hidraw2')]);
     expect(s.phase).toBe('back');
+  });
+});
+
+describe('openWhenSettled: a key that just came back', () => {
+  const clock = () => {
+    let t = 0;
+    return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  };
+  const failing = (errors: unknown[]) => {
+    let calls = 0;
+    return {
+      open: async () => {
+        const e = errors[calls++];
+        if (e) throw e;
+        return 'opened';
+      },
+      calls: () => calls,
+    };
+  };
+  const notReady = new Fido2Error('transport', "Cannot open the security key at /dev/hidraw0 (ioctl(GRDESCSIZE) error); close programs using it and retry");
+
+  it.each([
+    ['a node that opens at once', [], 'opened', 1],
+    ['a node whose first opens fail (udev, driver binding)', [notReady, new Fido2Error('no-device', 'gone'), notReady], 'opened', 4],
+  ])('%s is opened', async (_name, errors, result, calls) => {
+    const f = failing(errors);
+    await expect(openWhenSettled(f.open, clock())).resolves.toBe(result);
+    expect(f.calls()).toBe(calls);
+  });
+
+  it('gives up with the last error once the settle time has passed', async () => {
+    const f = failing(Array.from({ length: 1000 }, () => notReady));
+    await expect(openWhenSettled(f.open, { ...clock(), settleMs: 1000, pollMs: 100 })).rejects.toBe(notReady);
+    expect(f.calls()).toBe(11);
+  });
+
+  it('does not retry what is not about the node being ready (Ctrl-C)', async () => {
+    const cancelled = new Fido2Error('cancelled', 'Cancelled');
+    const f = failing([cancelled]);
+    await expect(openWhenSettled(f.open, clock())).rejects.toBe(cancelled);
+    expect(f.calls()).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-/** One case of ../shared/vectors/pin-protocols.json (computed independently with python-fido2). */
+/** One case of test/vectors/pin-protocols.json (computed with python-fido2 by scripts/gen-vectors.py). */
 export interface VectorCase {
   protocol: 1 | 2;
   platformPrivateKey: string;
@@ -16,8 +17,15 @@ export interface VectorCase {
   authenticatorConfig: Record<'toggleAlwaysUv' | 'enableEnterpriseAttestation' | 'setMinPINLength', { message: string; pinUvAuthParam: string }>;
 }
 
-/** The shared vectors live beside the repository (CI clones it next to shared/). */
+/**
+ * The repository's own vectors, or the file FIDO2_MANAGE_VECTORS names: `npm run test:shared` points it at
+ * ../shared/vectors/pin-protocols.json so the same tests check the independent vectors too.
+ */
+export function vectorsFile(): string {
+  return process.env.FIDO2_MANAGE_VECTORS || fileURLToPath(new URL('../vectors/pin-protocols.json', import.meta.url));
+}
+
 export function loadVectors(): VectorCase[] {
-  const raw = JSON.parse(readFileSync(new URL('../../../shared/vectors/pin-protocols.json', import.meta.url), 'utf8')) as { cases: VectorCase[] };
+  const raw = JSON.parse(readFileSync(vectorsFile(), 'utf8')) as { cases: VectorCase[] };
   return raw.cases;
 }

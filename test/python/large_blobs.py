@@ -32,7 +32,7 @@ import zlib
 from fido2 import cbor
 from fido2.ctap2.blob import LargeBlobs, _lb_pack, _lb_unpack
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "conformance"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 INITIAL = bytes.fromhex("8076be8b528d0075f7aae98d6fa57a6d3c")
 
@@ -72,7 +72,7 @@ def b64u(data):
 
 
 def served(port):
-    from ctap21_conformance import open_device
+    from tcp_device import open_device
     from fido2.ctap2 import Ctap2
 
     dev = open_device("127.0.0.1", int(port))

@@ -14,8 +14,8 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "conformance"))
-from ctap21_conformance import open_device  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tcp_device import open_device  # noqa: E402
 from fido2.ctap import CtapError  # noqa: E402
 from fido2.ctap2 import Ctap2, CredentialManagement  # noqa: E402
 from fido2.ctap2.pin import ClientPin, PinProtocolV2  # noqa: E402

@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """Prints what python-fido2 (an independent CTAP client) reads from a key over TCP, as JSON.
 
-Usage: read_state.py PORT. Reuses the TCP connection of ../shared/conformance so that the
+Usage: read_state.py PORT. Opens the key with tcp_device.py beside this file so that the
 state the CLI leaves on the virtual key is read back by code the project did not write.
 """
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "conformance"))
-from ctap21_conformance import open_device  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tcp_device import open_device  # noqa: E402
 from fido2.ctap2 import Ctap2  # noqa: E402
 from fido2.ctap2.pin import ClientPin, PinProtocolV2  # noqa: E402
 

@@ -1,6 +1,6 @@
 /**
  * Known-answer vectors for PIN/UV auth protocols 1 and 2 (computed with
- * python-fido2, ../shared/vectors): the key's own protocol code with the
+ * python-fido2, test/vectors or FIDO2_MANAGE_VECTORS): the key's own protocol code with the
  * vectors' authenticator private key and IVs injected.
  */
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import { confirmOnTerminal } from '../terminal-question.js';
 import { Fido2Error } from '../../errors.js';
 import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
 import { type DeviceInfo, type DiscoveryDeps, listDevices, openDevice, parseDeviceSelector, selectHidDevice } from '../../devices/discovery.js';
-import { waitForReplug } from '../../devices/replug.js';
+import { openWhenSettled, waitForReplug } from '../../devices/replug.js';
 import { canConnect } from '../../transports/tcp/tcp-probe.js';
 import { explain } from '../../operations/explain.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
@@ -76,7 +76,7 @@ async function replug(target: Target, g: GlobalOptions, deps: ResetDeps): Promis
   if (target.kind === 'hid') {
     notice(`Unplug the key now (${formatDevice(target.device)}), then plug it back in.`);
     const back = await waitForReplug(target.device, { ...watch, list: () => listDevices(deps) });
-    return (log) => openDevice(back.path, { ...base, ...(log ? { log } : {}) });
+    return (log) => openWhenSettled(() => openDevice(back.path, { ...base, ...(log ? { log } : {}) }), watch);
   }
   if (target.kind === 'tcp') {
     const up = deps.tcpUp ?? canConnect;

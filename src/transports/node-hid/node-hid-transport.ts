@@ -73,6 +73,14 @@ export async function listFidoHidDevices(): Promise<HidDeviceRecord[]> {
   return all.filter((d) => d.usagePage === FIDO_USAGE_PAGE && d.usage === FIDO_USAGE && d.path);
 }
 
+/**
+ * On Linux a hidraw node whose device was unplugged can still be opened by path until udev removes it,
+ * and open() then fails with ENODEV (or ENXIO); hidapi only passes on strerror's text.
+ */
+function unpluggedOnOpen(error: unknown): boolean {
+  return /\bNo such device\b/.test(firstLine(error));
+}
+
 async function openError(path: string, error: unknown): Promise<Fido2Error> {
   if (isNativeLoadFailure(error)) return loadError(error);
   if (process.platform === 'linux' && path.startsWith('/dev/')) {
@@ -83,6 +91,9 @@ async function openError(path: string, error: unknown): Promise<Fido2Error> {
         return new Fido2Error('transport', `No permission to open the security key at ${path}; ${LINUX_ACCESS_HINT}`, { cause: error });
       }
       return new Fido2Error('no-device', `The security key at ${path} is gone; plug it in and retry`, { cause: error });
+    }
+    if (unpluggedOnOpen(error)) {
+      return new Fido2Error('no-device', `The security key at ${path} is gone (it was unplugged); plug it in and retry`, { cause: error });
     }
   }
   return new Fido2Error(

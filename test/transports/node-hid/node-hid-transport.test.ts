@@ -93,6 +93,18 @@ describe('node-hid transport (fake node-hid)', () => {
     await expect(t.write(new Uint8Array(64))).rejects.toThrow(/disconnected/);
   });
 
+  it.runIf(process.platform === 'linux').each([
+    ['ENODEV', 'No such device'],
+    ['ENXIO', 'No such device or address'],
+  ])('says the key is gone when opening its Linux node fails with %s (it was unplugged), not "close programs"', async (_errno, text) => {
+    // hidapi's hidraw backend puts strerror(errno) in its message; /dev/null stands in for a node that still exists.
+    fake.openError = new Error(`cannot open device with path /dev/null: Failed to open a device with path '/dev/null': ${text}`);
+    const e = await openNodeHidTransport('/dev/null').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Fido2Error);
+    expect((e as Fido2Error).kind).toBe('no-device');
+    expect((e as Fido2Error).message).toBe('The security key at /dev/null is gone (it was unplugged); plug it in and retry');
+  });
+
   it('explains an open failure that is not about permissions without a udev hint', async () => {
     fake.openError = new Error('cannot open device with path /fake/path');
     const e = await openNodeHidTransport('/fake/path').catch((x: unknown) => x);
