@@ -19,6 +19,16 @@ suite_conformance() {
 suite_conformance-bio() {
   SIM_ARGS=--uv bash "$shared/conformance/run.sh" --suite bio
 }
+# CTAP 2.2/2.3 (persistent token, encIdentifier, PIN policy, long touch for reset) against the 2.3 virtual key,
+# and the core checks still passing on it.
+suite_ctap23() {
+  SIM_ARGS="--profile fido-2.3" bash "$shared/conformance/run.sh" --suite ctap23 --suite core
+}
+# The same core checks through PC/SC: the virtual key as a card in the vpcd reader (run.sh starts pcscd and
+# `sim --vpcd`; needs root, pcscd, vsmartcard-vpcd, python3-pyscard).
+suite_conformance-pcsc() {
+  CONFORMANCE_TRANSPORT=pcsc bash "$shared/conformance/run.sh" --suite core --suite uv --suite credman
+}
 # The repository's known-answer tests, fed the independent vectors instead of test/vectors.
 suite_vectors() {
   FIDO2_MANAGE_VECTORS=$shared/vectors/pin-protocols.json \
@@ -28,7 +38,7 @@ suite_vectors() {
 suite_rig() {
   bash scripts/test-rig.sh "$shared"
 }
-SUITES=(conformance conformance-bio vectors rig)
+SUITES=(conformance conformance-bio ctap23 conformance-pcsc vectors rig)
 
 chosen=("$@")
 [ ${#chosen[@]} -gt 0 ] || chosen=("${SUITES[@]}")
