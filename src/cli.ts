@@ -5,6 +5,7 @@ import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';
 import { tolerateClosedStdout } from './commands/output.js';
+import { printableLines } from './commands/terminal-text.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
 const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
@@ -149,7 +150,8 @@ export function buildProgram(): Command {
     .description("write a passkey's large blob to a file, or to standard output")
     .option(...credentialOption)
     .option('-o, --output <file>', 'write the data to this file instead of standard output')
-    .action(async (o: { credential?: string; output?: string }, cmd: Command) => (await import('./commands/large-blobs/get.js')).runLargeBlobsGet(o, globals(cmd)));
+    .option('--to-terminal', 'write the raw data to standard output even when it is a terminal')
+    .action(async (o: { credential?: string; output?: string; toTerminal?: boolean }, cmd: Command) => (await import('./commands/large-blobs/get.js')).runLargeBlobsGet(o, globals(cmd)));
   largeBlobs
     .command('set')
     .description("store a file as a passkey's large blob, replacing the one it has")
@@ -276,7 +278,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const line = errorLine(e);
     const code = exitCodeFor(line.kind);
     if (json) printError(line, code, device);
-    process.stderr.write(`fido2-manage: ${line.message}\n`);
+    process.stderr.write(`fido2-manage: ${printableLines(line.message)}\n`);
     return code;
   }
 }

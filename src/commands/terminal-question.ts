@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { Fido2Error } from '../errors.js';
+import { printable } from './terminal-text.js';
 
 /**
  * One visible question on the terminal. Ctrl-C there cancels the command
@@ -16,7 +17,7 @@ export async function askOnTerminal(question: string): Promise<string> {
   });
   const ended = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
   try {
-    return await Promise.race([rl.question(question, { signal: abort.signal }), ended]);
+    return await Promise.race([rl.question(printable(question), { signal: abort.signal }), ended]);
   } catch (e) {
     if (interrupted) {
       process.stderr.write('\n');

@@ -5,9 +5,10 @@
  */
 import type { FleetEvent } from '../../fleet/runner.js';
 import type { Target } from '../../fleet/selection.js';
+import { printable } from '../terminal-text.js';
 
 export function keyName(t: Target): string {
-  return `key ${t.number} (${t.serial ? `serial ${t.serial}` : t.label})`;
+  return printable(`key ${t.number} (${t.serial ? `serial ${t.serial}` : t.label})`);
 }
 
 const WORDS: Record<FleetEvent['phase'], string> = {
@@ -21,7 +22,7 @@ const WORDS: Record<FleetEvent['phase'], string> = {
 
 export function progressText(e: FleetEvent): string {
   const base = WORDS[e.phase];
-  return `${keyName(e.target)}: ${e.detail !== undefined ? `${base}: ${e.detail}` : base}`;
+  return `${keyName(e.target)}: ${e.detail !== undefined ? `${base}: ${printable(e.detail)}` : base}`;
 }
 
 export interface Progress {
