@@ -19,7 +19,6 @@ const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string
   ['uvs', 'turn always-UV on: the key asks for PIN or fingerprint on every operation', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(true, g)],
   ['uvd', 'turn always-UV off: the key asks for PIN only when the site requires it', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(false, g)],
   ['force-pin-change', 'require a new PIN before the key can be used again', async (g) => (await import('./commands/config/force-pin-change.js')).runForcePinChange(g)],
-  ['enable-enterprise-attestation', 'enable enterprise attestation (authenticatorConfig 0x01)', async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g)],
 ];
 
 /**
@@ -74,8 +73,16 @@ export function buildProgram(): Command {
     .argument('<length>', 'new minimum, 4 to 63')
     .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
     .option('--force-change', 'also require a PIN change before the next use')
-    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
+    .option('--yes', 'raise it without asking (needed when not on a terminal: it cannot be undone)')
+    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean; yes?: boolean }, cmd: Command) =>
       onKeys(globals(cmd), async (g) => (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, g)),
+    );
+  program
+    .command('enable-enterprise-attestation')
+    .description('enable enterprise attestation (authenticatorConfig 0x01; only a reset turns it off)')
+    .option('--yes', 'enable it without asking (needed when not on a terminal: it cannot be undone)')
+    .action(async (o: { yes?: boolean }, cmd: Command) =>
+      onKeys(globals(cmd), async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g, o)),
     );
   program
     .command('reset')

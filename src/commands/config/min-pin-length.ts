@@ -5,10 +5,12 @@ import { report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 
 export interface MinPinLengthOptions {
   rpId?: string[];
   forceChange?: boolean;
+  yes?: boolean;
 }
 
 export function parseLength(text: string): number {
@@ -31,7 +33,11 @@ export function parseRpIds(rpIds: readonly string[] | undefined): string[] {
   return out;
 }
 
-/** setMinPINLength (CTAP 2.1 §6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
+/**
+ * setMinPINLength (CTAP 2.1 §6.11.4): the minimum can only go up, so a lower one is refused before anything is sent.
+ * Any raise is irreversible short of a reset, and the key does not say whether the current PIN is shorter (which
+ * forces a PIN change), so every raise asks on a terminal and needs --yes without one.
+ */
 export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const length = parseLength(lengthText);
   const rpIds = parseRpIds(o.rpId);
@@ -52,6 +58,15 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
     if (length === current && rpIds.length === 0 && !o.forceChange) {
       report(g.json, { device: s.label, minPINLength: length, forcePINChange: info.forcePINChange === true, rpIds, changed: false, ...beforeAfter(info) }, `The minimum PIN length is already ${length}; nothing to do.`);
       return;
+    }
+    // Asked before the PIN is used, so a "no" spends nothing.
+    if (length > current) {
+      const ok = await confirmOnTerminal(
+        o.yes,
+        `Raise the minimum PIN length from ${current} to ${length}? Only a reset, which erases the key, lowers it again; a PIN shorter than ${length} must then be changed before the key is used.`,
+        `Raising the minimum PIN length cannot be undone (only a reset lowers it); pass --yes to confirm when not on a terminal. Nothing was changed.`,
+      );
+      if (!ok) throw new Fido2Error('cancelled', 'Not raised; nothing was changed.');
     }
     const config = await openConfig(s, info, g, io);
     await configStep(
