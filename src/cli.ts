@@ -5,6 +5,7 @@ import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';
 import { tolerateClosedStdout } from './commands/output.js';
+import { printableLines } from './commands/terminal-text.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
 const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
@@ -18,7 +19,6 @@ const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string
   ['uvs', 'turn always-UV on: the key asks for PIN or fingerprint on every operation', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(true, g)],
   ['uvd', 'turn always-UV off: the key asks for PIN only when the site requires it', async (g) => (await import('./commands/config/always-uv.js')).runAlwaysUv(false, g)],
   ['force-pin-change', 'require a new PIN before the key can be used again', async (g) => (await import('./commands/config/force-pin-change.js')).runForcePinChange(g)],
-  ['enable-enterprise-attestation', 'enable enterprise attestation (authenticatorConfig 0x01)', async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g)],
 ];
 
 /**
@@ -73,8 +73,16 @@ export function buildProgram(): Command {
     .argument('<length>', 'new minimum, 4 to 63')
     .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
     .option('--force-change', 'also require a PIN change before the next use')
-    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean }, cmd: Command) =>
+    .option('--yes', 'raise it without asking (needed when not on a terminal: it cannot be undone)')
+    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean; yes?: boolean }, cmd: Command) =>
       onKeys(globals(cmd), async (g) => (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, g)),
+    );
+  program
+    .command('enable-enterprise-attestation')
+    .description('enable enterprise attestation (authenticatorConfig 0x01; only a reset turns it off)')
+    .option('--yes', 'enable it without asking (needed when not on a terminal: it cannot be undone)')
+    .action(async (o: { yes?: boolean }, cmd: Command) =>
+      onKeys(globals(cmd), async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g, o)),
     );
   program
     .command('reset')
@@ -149,7 +157,8 @@ export function buildProgram(): Command {
     .description("write a passkey's large blob to a file, or to standard output")
     .option(...credentialOption)
     .option('-o, --output <file>', 'write the data to this file instead of standard output')
-    .action(async (o: { credential?: string; output?: string }, cmd: Command) => (await import('./commands/large-blobs/get.js')).runLargeBlobsGet(o, globals(cmd)));
+    .option('--to-terminal', 'write the raw data to standard output even when it is a terminal')
+    .action(async (o: { credential?: string; output?: string; toTerminal?: boolean }, cmd: Command) => (await import('./commands/large-blobs/get.js')).runLargeBlobsGet(o, globals(cmd)));
   largeBlobs
     .command('set')
     .description("store a file as a passkey's large blob, replacing the one it has")
@@ -277,7 +286,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const line = errorLine(e);
     const code = exitCodeFor(line.kind);
     if (json) printError(line, code, device);
-    process.stderr.write(`fido2-manage: ${line.message}\n`);
+    process.stderr.write(`fido2-manage: ${printableLines(line.message)}\n`);
     return code;
   }
 }

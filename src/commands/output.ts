@@ -1,4 +1,5 @@
 import { currentKeyContext } from './key-context.js';
+import { printable } from './terminal-text.js';
 
 /** Stable JSON on stdout: two-space indent, one document per command. */
 export function printJson(value: unknown): void {
@@ -7,14 +8,21 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printLine(line = ''): void {
+/**
+ * One line of text for people. Every line is escaped (terminal-text.ts): the
+ * tool prints its own line breaks as separate lines, so a control character
+ * here can only have come from a key or a website. JSON keeps exact strings.
+ */
+export function printLine(text = ''): void {
+  const line = printable(text);
   const k = currentKeyContext();
   if (k) return void k.lines.push(line);
   process.stdout.write(`${line}\n`);
 }
 
 /** Progress and prompts go to stderr so stdout stays parseable. */
-export function notice(line: string): void {
+export function notice(text: string): void {
+  const line = printable(text);
   const k = currentKeyContext();
   if (k) return void k.notices.push(line);
   process.stderr.write(`${line}\n`);

@@ -7,8 +7,11 @@
  */
 import type { Authorizer } from './authorizer.js';
 import type { KeyHandle } from './key-handle.js';
-import { type ApplyKeyResult, applySettings } from './settings.js';
+import { type ApplyKeyResult, applySettings, type SettingsOptions } from './settings.js';
 import type { KeyState } from './settings-plan.js';
+
+/** How a caller takes part: `confirm` sees the planned steps before anything is sent (the CLI asks there). */
+export type SettingOptions = Pick<SettingsOptions, 'confirm'>;
 
 /** A settings change on one key: `changed` false when the key already had it. */
 export interface SettingResult extends ApplyKeyResult {
@@ -21,7 +24,7 @@ const settled = (r: ApplyKeyResult): SettingResult => r as SettingResult;
 
 /** Always-UV on or off (toggleAlwaysUv flips it, so it is sent only when the key differs, and never twice). */
 export async function setAlwaysUv(key: KeyHandle, auth: Authorizer, on: boolean): Promise<SettingResult> {
-  return settled(await applySettings(key, { alwaysUv: on }, auth));
+  return settled(await applySettings(key, { alwaysUv: on }, auth, { requireSupport: true }));
 }
 
 export interface MinPinLengthRequest {
@@ -33,17 +36,17 @@ export interface MinPinLengthRequest {
 }
 
 /** setMinPINLength (§6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
-export async function setMinPinLength(key: KeyHandle, auth: Authorizer, req: MinPinLengthRequest): Promise<SettingResult> {
+export async function setMinPinLength(key: KeyHandle, auth: Authorizer, req: MinPinLengthRequest, o: SettingOptions = {}): Promise<SettingResult> {
   const minPinLength = { length: req.length, ...(req.rpIds?.length ? { rpIds: req.rpIds } : {}), ...(req.forceChange ? { forceChange: true } : {}) };
-  return settled(await applySettings(key, { minPinLength }, auth, { rpIdsAtSameLength: true }));
+  return settled(await applySettings(key, { minPinLength }, auth, { ...o, rpIdsAtSameLength: true, requireSupport: true }));
 }
 
 /** setMinPINLength with only forceChangePin (§6.11.4): the PIN must be changed before the key issues tokens again. */
 export async function forcePinChange(key: KeyHandle, auth: Authorizer): Promise<SettingResult> {
-  return settled(await applySettings(key, { forcePinChange: true }, auth));
+  return settled(await applySettings(key, { forcePinChange: true }, auth, { requireSupport: true }));
 }
 
 /** enableEnterpriseAttestation (§6.11.2); only keys listing the `ep` option have it. It cannot be turned off but by a reset. */
-export async function enableEnterpriseAttestation(key: KeyHandle, auth: Authorizer): Promise<SettingResult> {
-  return settled(await applySettings(key, { enterpriseAttestation: true }, auth));
+export async function enableEnterpriseAttestation(key: KeyHandle, auth: Authorizer, o: SettingOptions = {}): Promise<SettingResult> {
+  return settled(await applySettings(key, { enterpriseAttestation: true }, auth, { ...o, requireSupport: true }));
 }

@@ -103,6 +103,12 @@ export interface PlanOptions {
    * so `apply` (idempotent) sends rpIds only with a change of the length.
    */
   rpIdsAtSameLength?: boolean;
+  /**
+   * A setting the key lacks is refused even when the value asked is what such a key behaves like
+   * (`uvd` on a key without always-UV is "not supported", not "already off"). `apply` leaves it off:
+   * a fleet policy of alwaysUv false is met by a key that cannot turn it on.
+   */
+  requireSupport?: boolean;
 }
 
 export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {}): Plan {
@@ -121,10 +127,13 @@ export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {})
     if (m.length < state.minPinLength) {
       return cannot('pin-policy', 'min-below-current', `the key's minimum PIN length is ${state.minPinLength} and can only be raised, not set to ${m.length}`);
     }
-    if (m.length > state.minPinLength || (o.rpIdsAtSameLength === true && (m.rpIds?.length ?? 0) > 0)) {
+    const send = m.length > state.minPinLength || (o.rpIdsAtSameLength === true && (m.rpIds?.length ?? 0) > 0);
+    if (send || o.requireSupport) {
       const no = cfg('Setting the minimum PIN length');
       if (no) return no;
       if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot set the minimum PIN length (option setMinPINLength is off)');
+    }
+    if (send) {
       const rpIds = m.rpIds ?? [];
       if (rpIds.length > state.maxRpIdsForMinPinLength) {
         return cannot('unsupported', 'too-many-rp-ids', `this key accepts at most ${state.maxRpIdsForMinPinLength} rpIds for the minimum PIN length, the policy has ${rpIds.length}`);
@@ -140,18 +149,20 @@ export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {})
     steps.push({ op: 'enterprise-attestation' });
   }
 
-  if (policy.alwaysUv !== undefined && policy.alwaysUv !== (state.alwaysUv === true)) {
+  if (policy.alwaysUv !== undefined && (o.requireSupport || policy.alwaysUv !== (state.alwaysUv === true))) {
     const no = cfg('Always-UV');
     if (no) return no;
     if (state.alwaysUv === undefined) return cannot('unsupported', 'no-always-uv', 'this key does not support always-UV (no alwaysUv option)');
-    steps.push({ op: 'always-uv', to: policy.alwaysUv });
+    if (policy.alwaysUv !== state.alwaysUv) steps.push({ op: 'always-uv', to: policy.alwaysUv });
   }
 
-  if ((policy.forcePinChange === true || m?.forceChange === true) && !state.forcePinChange) {
+  if ((policy.forcePinChange === true || m?.forceChange === true) && (!state.forcePinChange || o.requireSupport)) {
     const no = cfg('Forcing a PIN change');
     if (no) return no;
+    // forceChangePin is a parameter of setMinPINLength (CTAP 2.1 §6.11.4).
+    if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot force a PIN change (option setMinPINLength is off)');
     if (!willHavePin) return cannot('pin-required', 'no-pin', 'the key has no PIN to change; set one first (`fido2-manage set-pin`, or "pin": true in a policy)');
-    steps.push({ op: 'force-pin-change' });
+    if (!state.forcePinChange) steps.push({ op: 'force-pin-change' });
   }
 
   const configSteps = steps.filter((s) => s.op !== 'set-pin');

@@ -40,6 +40,11 @@ export interface ApplyKeyResult {
 
 export interface SettingsOptions extends PlanOptions {
   dryRun?: boolean;
+  /**
+   * Called once the key's state is read and the steps are planned, before any PIN is asked for or
+   * anything is sent (so refusing spends nothing): throw to stop. Not called when nothing needs changing.
+   */
+  confirm?: (steps: readonly Step[], before: KeyState) => Promise<void>;
   /** What the key is doing now, for progress lines ("reading state", a step's description). */
   onProgress?: (detail: string) => void;
 }
@@ -72,6 +77,11 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
   if (opts.dryRun || plan.steps.length === 0) {
     result.after = before;
     return result;
+  }
+  try {
+    await opts.confirm?.(plan.steps, before);
+  } catch (e) {
+    return fail(e);
   }
   let cp: ClientPin;
   let newPin: string | undefined;

@@ -126,8 +126,8 @@ describe('JSON documents', () => {
     expect(await run(['uvs'], pin)).toMatchObject({ changed: true, before: { alwaysUv: false }, after: { alwaysUv: true } });
     expect(await run(['uvs'], pin)).toMatchObject({ changed: false, before: { alwaysUv: true }, after: { alwaysUv: true } });
     expect(await run(['uvd'], pin)).toMatchObject({ before: { alwaysUv: true }, after: { alwaysUv: false } });
-    expect(await run(['min-pin-length', '6', '--rp-id', 'example.com'], pin)).toMatchObject({ rpIds: ['example.com'], before: { minPinLength: 4 }, after: { minPinLength: 6 } });
-    expect(await run(['enable-enterprise-attestation'], pin)).toMatchObject({ before: { enterpriseAttestation: false }, after: { enterpriseAttestation: true } });
+    expect(await run(['min-pin-length', '6', '--yes', '--rp-id', 'example.com'], pin)).toMatchObject({ rpIds: ['example.com'], before: { minPinLength: 4 }, after: { minPinLength: 6 } });
+    expect(await run(['enable-enterprise-attestation', '--yes'], pin)).toMatchObject({ before: { enterpriseAttestation: false }, after: { enterpriseAttestation: true } });
     expect(await run(['force-pin-change'], pin)).toMatchObject({ before: { forcePinChange: false }, after: { forcePinChange: true } });
     expect(await run(['change-pin'], { FIDO2_PIN: '48213579', FIDO2_NEW_PIN: '97531246' })).toMatchObject({ before: { forcePinChange: true }, after: { forcePinChange: false, pinSet: true } });
     expect(await run(['reset', '--yes', '--no-replug'])).toMatchObject({ before: { pinSet: true, minPinLength: 6 }, after: { pinSet: false, minPinLength: 4 } });
@@ -151,7 +151,7 @@ describe('min-pin-length --rp-id', () => {
 
   it('names the RP IDs it set in the text output', async () => {
     k = await startKey();
-    const r = await runCli(['min-pin-length', '6', '--rp-id', 'example.com', 'login.example.org', '--device', k.device]);
+    const r = await runCli(['min-pin-length', '6', '--yes', '--rp-id', 'example.com', 'login.example.org', '--device', k.device]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('Minimum PIN length is now 6; sites allowed to read it: example.com, login.example.org.\n');
     expect(k.ctapCommands.filter((c) => c === CTAP.config)).toHaveLength(1);

@@ -93,7 +93,7 @@ describe('legacy words end to end', () => {
       expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, alwaysUv: true });
       const change = await runCli(['-changePIN', '-device', k.device, '-pin', '48213579', '-newpin', '97531246']);
       expect(change.code, change.stderr).toBe(0);
-      expect((await runCli(['-setMinimumPIN', '8', '-device', k.device, '-pin', '97531246'])).code).toBe(0);
+      expect((await runCli(['-setMinimumPIN', '8', '-device', k.device, '-pin', '97531246', '--yes'])).code).toBe(0);
       expect(k.key.snapshot().alwaysUv).toBe(true);
       const unknown = await runCli(['-frob', '-device', k.device]);
       expect(unknown.code).toBe(2);

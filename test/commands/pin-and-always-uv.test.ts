@@ -43,7 +43,7 @@ describe.each(['1', '2'])('PIN and always-UV management over PIN/UV auth protoco
     const change = await runCli(['change-pin', ...base], { env: { FIDO2_PIN: '4821', FIDO2_NEW_PIN: '97531246' } });
     expect(change.code, change.stderr).toBe(0);
 
-    const min = await runCli(['min-pin-length', '8', ...base], { env: { FIDO2_PIN: '97531246' } });
+    const min = await runCli(['min-pin-length', '8', '--yes', ...base], { env: { FIDO2_PIN: '97531246' } });
     expect(min.code, min.stderr).toBe(0);
     expect(json(min.stdout)).toMatchObject({ minPinLength: 8, forcePinChange: false });
 
@@ -79,11 +79,11 @@ describe('always-UV without a PIN', () => {
   it('with always-UV on and no PIN, other config changes need a PIN first and toggling off still works', async () => {
     k = await startKey();
     expect((await runCli(['uvs', '--device', k.device])).code).toBe(0);
-    const min = await runCli(['min-pin-length', '6', '--device', k.device]);
+    const min = await runCli(['min-pin-length', '6', '--yes', '--device', k.device]);
     expect(min.code).toBe(9);
     expect(min.stderr).toMatch(/set one first/);
     expect((await runCli(['uvd', '--device', k.device])).code).toBe(0);
-    expect((await runCli(['min-pin-length', '6', '--device', k.device])).code).toBe(0);
+    expect((await runCli(['min-pin-length', '6', '--yes', '--device', k.device])).code).toBe(0);
   });
 
   it('toggles without a token while no PIN is set, and reports a key that does not confirm', async () => {
@@ -169,7 +169,7 @@ describe('PIN policy', () => {
   it('refuses to lower the minimum PIN length before sending', async () => {
     k = await startKey();
     expect((await runCli(['set-pin', '--device', k.device], { env: { FIDO2_PIN: '12345678' } })).code).toBe(0);
-    expect((await runCli(['min-pin-length', '8', '--device', k.device], { env: { FIDO2_PIN: '12345678' } })).code).toBe(0);
+    expect((await runCli(['min-pin-length', '8', '--yes', '--device', k.device], { env: { FIDO2_PIN: '12345678' } })).code).toBe(0);
     const before = k.ctapCommands.length;
     const r = await runCli(['min-pin-length', '6', '--device', k.device], { env: { FIDO2_PIN: '12345678' } });
     expect(r.code).toBe(8);
@@ -231,7 +231,7 @@ describe('PIN input modes end to end', () => {
     expect(uvs.stdout).toMatch(/Always-UV is now on/);
     const info = await runCli(['-info', '-device', k.device]);
     expect(info.stdout).toMatch(/alwaysUv: on/);
-    expect((await runCli(['-setMinimumPIN', '6', '-device', k.device, '-pin', '5555'])).code).toBe(0);
+    expect((await runCli(['-setMinimumPIN', '6', '-device', k.device, '-pin', '5555', '--yes'])).code).toBe(0);
     const force = await runCli(['-forcePINchange', '-device', k.device, '-pin', '5555']);
     // The 4-digit PIN is below the new minimum, so the key already demands a change.
     expect(force.code, force.stderr).toBe(0);

@@ -18,7 +18,7 @@ describe.each(Object.keys(EXPECTED))('every command against a %s key', (profile)
       const proto = profile === 'fido-2.0' || profile === 'u2f-only' ? [] : ['--pin-protocol', protocol];
       const got: Record<string, number> = {};
       for (const c of COMMANDS) {
-        const args = c === 'min-pin-length' ? [c, '6'] : [c];
+        const args = c === 'min-pin-length' ? [c, '6', '--yes'] : c === 'enable-enterprise-attestation' ? [c, '--yes'] : [c];
         const r = await runCli([...args, '--device', k.device, ...proto], { env: c === 'set-pin' ? { FIDO2_PIN: env.FIDO2_PIN } : env });
         got[c] = r.code;
         if (r.code !== 0) expect(r.stderr.trim().split('\n'), `${c}: ${r.stderr}`).toHaveLength(1);

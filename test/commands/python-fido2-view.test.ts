@@ -26,7 +26,7 @@ describe('python-fido2 reads back what the CLI set', () => {
     expect(await pythonView(k.device)).toMatchObject({ clientPin: true, alwaysUv: true, minPINLength: 4, pinRetries: 8 });
     expect((await runCli(['uvd', '--device', k.device], { env })).code).toBe(0);
     expect((await runCli(['change-pin', '--device', k.device], { env })).code).toBe(0);
-    expect((await runCli(['min-pin-length', '8', '--device', k.device], { env: { FIDO2_PIN: '13572468' } })).code).toBe(0);
+    expect((await runCli(['min-pin-length', '8', '--yes', '--device', k.device], { env: { FIDO2_PIN: '13572468' } })).code).toBe(0);
     expect((await runCli(['verify-pin', '--device', k.device], { env: { FIDO2_PIN: '0000' } })).code).toBe(6);
     const cli = JSON.parse((await runCli(['info', '--device', k.device, '--json'])).stdout);
     const py = await pythonView(k.device);

@@ -3,7 +3,8 @@
 Usage: pty_run.py WAIT_FOR SEND [--then WAIT_FOR SEND ...] -- COMMAND...
 Waits until the output contains WAIT_FOR, writes SEND (Python escapes such as
 \\x03 for Ctrl-C are decoded), and so on; then reads to the end and prints one
-JSON line: {"exitCode": N, "output": "..."}. Gives up after 20 s per step,
+JSON line: {"exitCode": N, "output": "...", "sentAt": [...]} (sentAt: how much of the
+output, in characters, had arrived when each SEND was written, to see the screen as the person saw it). Gives up after 20 s per step,
 and kills a child still running 5 s after its output ends.
 """
 import json, os, pty, select, sys, time
@@ -37,12 +38,14 @@ def main():
             return None
         out += chunk
         return True
+    sent_at = []
     for wait_for, send in steps:
         deadline = time.time() + 20
         while wait_for.encode() not in out:
             got = read_some(deadline)
             if got is None or (got is False and time.time() >= deadline):
                 break
+        sent_at.append(len(out))
         os.write(fd, send)
     deadline = time.time() + 20
     while read_some(deadline) not in (None,) and time.time() < deadline:
@@ -57,6 +60,6 @@ def main():
         os.kill(pid, 9)
         _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    print(json.dumps({"exitCode": code, "output": out.decode('utf-8', 'replace')}))
+    print(json.dumps({"exitCode": code, "output": out.decode('utf-8', 'replace'), "sentAt": [len(out[:n].decode('utf-8', 'replace')) for n in sent_at]}))
 
 main()

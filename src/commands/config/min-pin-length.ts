@@ -1,15 +1,18 @@
 import { Fido2Error } from '../../errors.js';
 import { setMinPinLength } from '../../operations/config.js';
+import type { Step } from '../../operations/settings-plan.js';
 import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
+import { confirmOnTerminal } from '../terminal-question.js';
 
 export interface MinPinLengthOptions {
   rpId?: string[];
   forceChange?: boolean;
+  yes?: boolean;
 }
 
 export function parseLength(text: string): number {
@@ -32,12 +35,27 @@ export function parseRpIds(rpIds: readonly string[] | undefined): string[] {
   return out;
 }
 
-/** `min-pin-length N [--rp-id ID ...] [--force-change]`: src/operations/config.ts setMinPinLength. */
+/**
+ * `min-pin-length N [--rp-id ID ...] [--force-change] [--yes]`: src/operations/config.ts setMinPinLength.
+ * Any raise is irreversible short of a reset, and the key does not say whether the current PIN is shorter
+ * (which forces a PIN change), so a raise asks on a terminal and needs --yes without one; it is asked once
+ * the key's minimum is known and before the PIN is used, so "no" spends nothing.
+ */
 export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const length = parseLength(lengthText);
   const rpIds = parseRpIds(o.rpId);
   await withSession(g, async (s) => {
-    const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true });
+    const confirm = async (steps: readonly Step[]): Promise<void> => {
+      const raise = steps.find((st) => st.op === 'min-pin-length' && st.to > st.from);
+      if (raise === undefined || raise.op !== 'min-pin-length') return;
+      const ok = await confirmOnTerminal(
+        o.yes,
+        `Raise the minimum PIN length from ${raise.from} to ${length}? Only a reset, which erases the key, lowers it again; a PIN shorter than ${length} must then be changed before the key is used.`,
+        'Raising the minimum PIN length cannot be undone (only a reset lowers it); pass --yes to confirm when not on a terminal. Nothing was changed.',
+      );
+      if (!ok) throw new Fido2Error('cancelled', 'Not raised; nothing was changed.');
+    };
+    const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true }, { confirm });
     const forced = r.after.forcePinChange;
     const text = r.changed
       ? `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`

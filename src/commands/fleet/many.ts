@@ -58,9 +58,10 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
   const baseIo = processPinIo();
   const table = g.pins === undefined ? undefined : await readPinTable(g.pins, baseIo.warn, timeoutMs(g));
   const targets = await resolveTargets(splitDeviceValues(g.device));
-  const shared = sharedPinIo(baseIo);
   const interrupt = onInterrupt();
   const progress = progressDisplay(targets);
+  // The live lines step aside while a PIN is asked, so the prompt stays readable.
+  const shared = sharedPinIo({ ...baseIo, prompt: (q) => progress.whilePaused(() => baseIo.prompt(q)) });
   const contexts = new Map<number, KeyContext>();
   let results: KeyResult<Captured>[];
   try {

@@ -5,9 +5,10 @@
  */
 import type { FleetEvent } from '../../fleet/runner.js';
 import type { Target } from '../../fleet/selection.js';
+import { printable } from '../terminal-text.js';
 
 export function keyName(t: Target): string {
-  return `key ${t.number} (${t.serial ? `serial ${t.serial}` : t.label})`;
+  return printable(`key ${t.number} (${t.serial ? `serial ${t.serial}` : t.label})`);
 }
 
 const WORDS: Record<FleetEvent['phase'], string> = {
@@ -21,13 +22,18 @@ const WORDS: Record<FleetEvent['phase'], string> = {
 
 export function progressText(e: FleetEvent): string {
   const base = WORDS[e.phase];
-  return `${keyName(e.target)}: ${e.detail !== undefined ? `${base}: ${e.detail}` : base}`;
+  return `${keyName(e.target)}: ${e.detail !== undefined ? `${base}: ${printable(e.detail)}` : base}`;
 }
 
 export interface Progress {
   onEvent(e: FleetEvent): void;
   /** Clears the live lines so the result table follows them cleanly. */
   finish(): void;
+  /**
+   * Runs `ask` (a prompt on the terminal) with the live lines cleared and not
+   * redrawn, so they cannot draw over the question; they come back below it.
+   */
+  whilePaused<T>(ask: () => Promise<T>): Promise<T>;
 }
 
 export function progressDisplay(targets: readonly Target[], stream: NodeJS.WriteStream = process.stderr): Progress {
@@ -38,13 +44,22 @@ export function progressDisplay(targets: readonly Target[], stream: NodeJS.Write
         if (e.phase === 'touch' || e.phase === 'waiting') stream.write(`${progressText(e)}\n`);
       },
       finish: () => undefined,
+      whilePaused: (ask) => ask(),
     };
   }
   let drawn = 0;
+  let paused = 0;
   let timer: NodeJS.Timeout | undefined;
   const width = (): number => Math.max(20, (stream.columns || 80) - 1);
+  const clear = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
   const draw = (): void => {
     timer = undefined;
+    if (paused > 0) return;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';
     for (const l of lines) out += `\r\x1b[2K${l.slice(0, width())}\n`;
     drawn = lines.length;
@@ -57,10 +72,14 @@ export function progressDisplay(targets: readonly Target[], stream: NodeJS.Write
       if (e.phase === 'touch') draw();
       else timer ??= setTimeout(draw, 50);
     },
-    finish: () => {
-      if (timer) clearTimeout(timer);
-      if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
-      drawn = 0;
+    finish: clear,
+    whilePaused: async (ask) => {
+      if (paused++ === 0) clear();
+      try {
+        return await ask();
+      } finally {
+        if (--paused === 0) draw();
+      }
     },
   };
 }

@@ -8,13 +8,30 @@ import { withSession } from '../session.js';
 import { passkeyToJson, rowsOf, whose } from './inventory.js';
 import { credentialArgument, largeBlobKeyInfo, openBlobSession, readInventory, resolvePasskey } from './support.js';
 
+export interface LargeBlobsGetOptions {
+  credential?: string;
+  output?: string;
+  toTerminal?: boolean;
+}
+
+/**
+ * Raw blob bytes (certificates, keys, anything a site stored) written to a
+ * terminal could drive it like escape sequences do, and are of no use there:
+ * refused before the key is asked, unless --to-terminal says it is wanted.
+ */
+export function refuseBinaryToTerminal(o: LargeBlobsGetOptions, json: boolean, stdoutIsTty: boolean): void {
+  if (json || o.output !== undefined || o.toTerminal || !stdoutIsTty) return;
+  throw new Fido2Error('usage', 'Standard output is a terminal and a large blob is raw bytes: pass -o FILE, pipe it (| xxd), or add --to-terminal; nothing was read.', { reason: 'binary-to-terminal' });
+}
+
 /**
  * `large-blobs get --credential ID [-o FILE]`: the data of the passkey's
  * entry (the first one its key opens, as platforms read it), to FILE or, when
  * none is given, to stdout as raw bytes. No passkey entry: exit 21.
  */
-export async function runLargeBlobsGet(o: { credential?: string; output?: string }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
+export async function runLargeBlobsGet(o: LargeBlobsGetOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const id = credentialArgument(o.credential);
+  refuseBinaryToTerminal(o, g.json === true, process.stdout.isTTY === true);
   const { data, owner, label } = await withSession(g, async (s) => {
     const info = await largeBlobKeyInfo(s);
     const b = await openBlobSession(s, info, g, io, false);
