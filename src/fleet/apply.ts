@@ -79,32 +79,25 @@ export async function applyToDevice(device: CtapHidDevice, policy: Policy, opts:
   const plan = planPolicy(policy, before);
   if (!plan.ok) return fail(new Fido2Error(plan.kind, `This key cannot meet the policy: ${plan.message}; nothing was changed on it.`, { reason: plan.reason }));
   result.steps = plan.steps.map((step) => ({ step, description: describeStep(step), status: opts.dryRun ? 'planned' : 'not-run' }));
-  if (opts.dryRun || plan.steps.length === 0) {
+  if (plan.steps.length === 0) {
     result.after = before;
     return result;
   }
   let cp: ClientPin;
-  let newPin: string | undefined;
-  let currentPin = opts.pins?.current;
+  let pins: CheckedPins;
   try {
     cp = new ClientPin(ctap, info, opts.pinProtocol === undefined ? {} : { protocol: opts.pinProtocol });
-    // Everything that can be refused here is refused before the first change.
-    if (plan.steps[0]!.op === 'set-pin') {
-      const raw = opts.pins?.new ?? opts.pins?.current;
-      if (raw === undefined) throw new Fido2Error('pin-required', 'The policy sets a PIN on this key and no new PIN was given; nothing was changed on it.');
-      newPin = checkNewPin(raw, Math.max(before.minPinLength, policy.minPinLength?.length ?? 4));
-      currentPin = newPin;
-    } else if (plan.needsToken && currentPin === undefined) {
-      throw new Fido2Error('pin-required', before.pinSet ? "This key's PIN is needed for the changes and none was given; nothing was changed on it." : 'This key takes configuration changes only with built-in user verification, which apply does not use; set a PIN first.');
-    }
-    if (plan.needsToken && newPin === undefined) {
-      // Refused here, never spent on the key: an impossible PIN, a key that wants a power cycle, too few attempts left.
-      currentPin = checkCurrentPin(currentPin!);
-      await guardRetries(cp, { label: device.label, ...(opts.minRetries === undefined ? {} : { minRetries: opts.minRetries, minRetriesName: 'min retries' }) });
-    }
+    // The dry run makes the same checks, so it fails where the real run would.
+    pins = await checkBeforeChanging(plan, before, policy, opts, cp, device.label);
   } catch (e) {
     return fail(e);
   }
+  if (opts.dryRun) {
+    result.after = before;
+    return result;
+  }
+  const newPin = pins.newPin;
+  const currentPin = pins.currentPin;
   let token: PinUvAuthToken | undefined;
   for (const s of result.steps) {
     if (s.step.op !== 'set-pin' && plan.needsToken && token === undefined) {
@@ -180,4 +173,36 @@ export function unconfirmed(steps: readonly Step[], after: KeyState): string[] {
     if (s.op === 'force-pin-change' && !after.forcePinChange) out.push('force PIN change');
   }
   return out;
+}
+
+interface CheckedPins {
+  /** The PIN to set (first step set-pin), checked against the minimum the policy leaves. */
+  newPin?: string;
+  /** The PIN the token is asked with. */
+  currentPin?: string;
+}
+
+/**
+ * Everything that can be refused before the first change: a PIN missing or
+ * impossible, one shorter than the minimum the key will have, a key that wants
+ * a power cycle or has too few attempts left (getPINRetries, which spends
+ * nothing). The real run and the dry run both call it.
+ */
+async function checkBeforeChanging(plan: Extract<ReturnType<typeof planPolicy>, { ok: true }>, before: KeyState, policy: Policy, opts: ApplyKeyOptions, cp: ClientPin, label: string): Promise<CheckedPins> {
+  let currentPin = opts.pins?.current;
+  let newPin: string | undefined;
+  if (plan.steps[0]!.op === 'set-pin') {
+    const raw = opts.pins?.new ?? opts.pins?.current;
+    if (raw === undefined) throw new Fido2Error('pin-required', 'The policy sets a PIN on this key and no new PIN was given; nothing was changed on it.');
+    newPin = checkNewPin(raw, Math.max(before.minPinLength, policy.minPinLength?.length ?? 4));
+    currentPin = newPin;
+  } else if (plan.needsToken && currentPin === undefined) {
+    throw new Fido2Error('pin-required', before.pinSet ? "This key's PIN is needed for the changes and none was given; nothing was changed on it." : 'This key takes configuration changes only with built-in user verification, which apply does not use; set a PIN first.');
+  }
+  if (plan.needsToken && newPin === undefined) {
+    // Refused here, never spent on the key: an impossible PIN, a key that wants a power cycle, too few attempts left.
+    currentPin = checkCurrentPin(currentPin!);
+    await guardRetries(cp, { label, ...(opts.minRetries === undefined ? {} : { minRetries: opts.minRetries, minRetriesName: 'min retries' }) });
+  }
+  return { ...(newPin === undefined ? {} : { newPin }), ...(currentPin === undefined ? {} : { currentPin }) };
 }
