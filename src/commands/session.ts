@@ -8,6 +8,8 @@ import { notice } from './output.js';
 import { withDeviceLock } from './device-lock.js';
 import { currentKeyContext } from './key-context.js';
 import { keyStateFromInfo } from '../operations/settings-plan.js';
+import { ChangeGuard } from './change-guard.js';
+import { exitCodeFor } from './exit-codes.js';
 
 /** One open key for the life of one command. */
 export interface Session {
@@ -30,7 +32,12 @@ export interface SessionOptions {
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
   const many = currentKeyContext();
   if (many) return withKeySession(g, many, fn);
-  const interrupt = onInterrupt();
+  let guard: ChangeGuard | undefined;
+  const interrupt = onInterrupt(() => {
+    if (!guard?.applied.length) return undefined;
+    process.stderr.write(`fido2-manage: quit at once after the key had applied ${guard.applied.join(', ')}; check it with \`fido2-manage info\`.\n`);
+    return exitCodeFor('partial');
+  });
   let touchAsked = false;
   const onKeepalive = (status: 'processing' | 'upneeded'): void => {
     if (status === 'upneeded' && !touchAsked) {
@@ -45,8 +52,17 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
       try {
         device = await open();
         if (interrupt.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
-        const ctap = new Ctap2(device, { onKeepalive, signal: interrupt.signal });
-        return await fn({ device, ctap, label: device.label });
+        // The guard hands each request the Ctrl-C signal, or not once the key has applied a change (change-guard.ts).
+        const g2 = (guard = new ChangeGuard(device, interrupt.signal));
+        const ctap = new Ctap2(g2, { onKeepalive });
+        try {
+          const result = await fn({ device, ctap, label: device.label });
+          if (g2.pastPointOfNoReturn) notice(g2.finishedNotice());
+          return result;
+        } catch (e) {
+          if (g2.pastPointOfNoReturn && e instanceof Fido2Error && e.kind === 'cancelled') throw await g2.cancelledAfterChange(e);
+          throw e;
+        }
       } finally {
         await device?.close().catch(() => undefined);
       }

@@ -125,7 +125,7 @@ async function serve(
     ...(resetWindowSeconds === undefined ? {} : { resetWindowSeconds }),
     ...(opts.largeBlobMax === undefined ? {} : { largeBlobMax: parseLargeBlobMax(opts.largeBlobMax) }),
     ...(state ? { state } : {}),
-    ...(statePath ? { onStateChange: (s) => saveStateFile(statePath, s) } : {}),
+    ...(statePath ? { onStateChange: (s) => saveOrSay(statePath, s) } : {}),
   });
   if (statePath) {
     // Written now, loaded or not, so an unwritable path is refused before serving.
@@ -204,4 +204,14 @@ export async function runSim(opts: SimOptions): Promise<void> {
     process.on('SIGTERM', stop);
   });
   await sim.close();
+}
+
+/** A change the state file cannot take is refused by the key and undone in memory (virtual-key.ts); the operator is told why. */
+function saveOrSay(path: string, state: Parameters<typeof saveStateFile>[1]): void {
+  try {
+    saveStateFile(path, state);
+  } catch (e) {
+    process.stderr.write(`fido2-manage sim: cannot write the state file ${path} (${(e as Error).message}); the command was refused and the key keeps its state as before.\n`);
+    throw e;
+  }
 }

@@ -74,12 +74,12 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
   const plan = planPolicy(policy, before, opts);
   if (!plan.ok) return fail(new Fido2Error(plan.kind, `${capitalise(plan.message)}; nothing was changed on the key.`, { reason: plan.reason }));
   result.steps = plan.steps.map((step) => ({ step, description: describeStep(step), status: opts.dryRun ? 'planned' : 'not-run' }));
-  if (opts.dryRun || plan.steps.length === 0) {
+  if (plan.steps.length === 0) {
     result.after = before;
     return result;
   }
   try {
-    await opts.confirm?.(plan.steps, before);
+    if (!opts.dryRun) await opts.confirm?.(plan.steps, before);
   } catch (e) {
     return fail(e);
   }
@@ -89,7 +89,7 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
   const useUv = auth.useUv === true && plan.steps[0]!.op !== 'set-pin';
   try {
     cp = clientPinFor(key, info, auth);
-    // Everything that can be refused here is refused before the first change.
+    // Everything that can be refused here is refused before the first change, in a dry run too.
     if (plan.steps[0]!.op === 'set-pin') {
       newPin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), Math.max(before.minPinLength, policy.minPinLength?.length ?? 4));
       currentPin = newPin;
@@ -105,6 +105,11 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
     }
   } catch (e) {
     return fail(e);
+  }
+  // The dry run has made the same checks (the PIN read and checked, the retries read), so it fails where the real run would.
+  if (opts.dryRun) {
+    result.after = before;
+    return result;
   }
   let token: PinUvAuthToken | undefined;
   for (const s of result.steps) {

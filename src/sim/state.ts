@@ -309,3 +309,9 @@ function largeBlobArrayFromJson(o: Json): Uint8Array {
   if (a.length <= LARGE_BLOB_CHECKSUM_LENGTH) throw new StateFormatError('largeBlobArray is shorter than its 16-byte checksum');
   return a;
 }
+
+/** Makes `target` (the key's live state object, shared by reference) equal to `saved` again. */
+export function replaceState(target: PersistentState, saved: PersistentState): void {
+  for (const key of Object.keys(target) as (keyof PersistentState)[]) if (!(key in saved)) delete target[key];
+  Object.assign(target, saved);
+}

@@ -10,7 +10,8 @@ import { Capability } from './ctaphid-frames.js';
 import { CtapHidDevice, DEFAULT_TIMINGS, type HidBackend, type HidPort, type HidTimings, type TransactionControl } from './ctaphid-device.js';
 import { awaitUserPresence, type PresenceMode } from './presence.js';
 import { aaguidBytes, profile as profileOf, type Profile, type ProfileName } from './profiles.js';
-import { freshState, type PersistentState } from './state.js';
+import { freshState, replaceState, type PersistentState } from './state.js';
+import { fail, Status } from './status.js';
 import { u2fMessage } from './u2f.js';
 import { DEFAULT_LARGE_BLOB_MAX, MAX_LARGE_BLOB_MAX, MIN_LARGE_BLOB_MAX } from './large-blobs.js';
 
@@ -71,6 +72,8 @@ export class VirtualKey {
   private readonly device: CtapHidDevice;
   private readonly options: VirtualKeyOptions;
   private attestationIdentity: AttestationIdentity | undefined;
+  /** Set when the command being run could not save its change (persist). */
+  private saveFailed = false;
 
   constructor(options: VirtualKeyOptions = {}) {
     const lbMax = options.largeBlobMax ?? 0;
@@ -87,7 +90,7 @@ export class VirtualKey {
     this.presence = options.presence ?? 'confirm';
     const backend: HidBackend = {
       capabilities: this.profile.cbor ? Capability.WINK | Capability.CBOR | Capability.NMSG : Capability.WINK,
-      cbor: (request, tx) => handleCtapRequest(this.context(tx), request),
+      cbor: (request, tx) => this.savedOrUndone(() => handleCtapRequest(this.context(tx), request)),
       msg: u2fMessage,
       wink: () => undefined,
     };
@@ -152,9 +155,40 @@ export class VirtualKey {
     this.sampleScript.push(...statuses);
   }
 
+  /**
+   * Runs one command so that its changes are kept only if they are saved: when
+   * onStateChange throws (an unwritable --state file), persist() answers the
+   * command with an error status and the state goes back to what it was before
+   * the command, so memory and file stay alike and a restart loses nothing the
+   * host was told had happened.
+   */
+  private async savedOrUndone(run: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    if (this.options.onStateChange === undefined) return run();
+    const before = structuredClone(this.state);
+    this.saveFailed = false;
+    const reply = await run();
+    if (this.saveFailed) replaceState(this.state, before);
+    return reply;
+  }
+
   /** A copy of what the key remembers across power cycles. */
   snapshot(): PersistentState {
     return structuredClone(this.state);
+  }
+
+  /**
+   * A change the key cannot store is refused with CTAP2_ERR_KEY_STORE_FULL (§8.2: "internal key
+   * storage is full"): of the CTAP statuses it is the one that says the key's storage did not take
+   * the change, and it keeps such a failure apart from CTAP1_ERR_OTHER, which the key answers for
+   * its own bugs. savedOrUndone() then puts the state back.
+   */
+  private persist(): void {
+    try {
+      this.options.onStateChange?.(this.state);
+    } catch {
+      this.saveFailed = true;
+      fail(Status.KEY_STORE_FULL);
+    }
   }
 
   /** The context one CBOR command runs in; exposed for white-box tests of the authenticator. */
@@ -192,12 +226,12 @@ export class VirtualKey {
       io,
       attestation: () => (this.attestationIdentity ??= newAttestationIdentity(this.state.aaguid)),
       now: () => Date.now(),
-      persist: () => this.options.onStateChange?.(this.state),
+      persist: () => this.persist(),
       factoryReset: () => {
         Object.assign(this.state, freshState(this.state.aaguid));
         // Everything volatile starts over too (tokens, key agreement, enrollments, writes), but not the power-up time.
         Object.assign(this.volatile, freshVolatileState(this.volatile.poweredUpAt));
-        this.options.onStateChange?.(this.state);
+        this.persist();
       },
     };
   }

@@ -204,3 +204,17 @@ function shell(command: string): Promise<{ code: number; out: string }> {
     execFile('/bin/sh', ['-c', command], (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, out: stdout + stderr }));
   });
 }
+
+describe('credentials update refuses an empty name before anything is sent', () => {
+  it.each([['--name'], ['--display-name']])('%s "" is a usage error; the key still holds the old names', async (flag) => {
+    const made = await keyWithPasskeys('fido-2.1');
+    const seen = k!.ctapCommands.length;
+    const r = await runCli(['credentials', 'update', made.ids[2]!, flag, '', '--json', '--device', k!.device], { env: PIN });
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage', reason: 'empty-name' } });
+    expect(r.stderr).toMatch(new RegExp(`${flag} is empty`));
+    expect(k!.ctapCommands.length).toBe(seen);
+    const cred = (await listJson('2')).rps.flatMap((x) => x.credentials).find((c) => c.credentialId === made.ids[2]);
+    expect(cred!.user).toMatchObject({ name: 'alice', displayName: 'Alice' });
+  });
+});

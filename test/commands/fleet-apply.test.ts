@@ -72,8 +72,9 @@ const apply = (extra: string[]) =>
 
 describe('apply over 8 keys in different states', () => {
   it('dry run: plans each key and sends nothing that changes a key', async () => {
-    const changesBefore = keys.map((k) => k.ctapCommands.filter((c) => c === 0x06 || c === 0x0d).length);
-    const r = await runCli(['apply', join(dir, 'policy.json'), '--device', devices.join(','), '--dry-run', '--json']);
+    const changesBefore = keys.map((k) => k.ctapCommands.filter((c) => c === 0x0d).length);
+    const statesBefore = keys.map((k) => k.key.snapshot());
+    const r = await apply(['--dry-run']);
     expect(r.code).toBe(14);
     const doc = JSON.parse(r.stdout) as { ok: boolean; dryRun: boolean; results: Entry[] };
     expect(doc).toMatchObject({ ok: false, dryRun: true });
@@ -90,8 +91,9 @@ describe('apply over 8 keys in different states', () => {
     ]);
     expect(doc.results[2]!.error!.message).toMatch(/FIDO_2_1_PRE/);
     expect(doc.results[6]!.error!.message).toMatch(/minimum PIN length is 10/);
-    // No clientPIN or authenticatorConfig command reached any key.
-    expect(keys.map((k) => k.ctapCommands.filter((c) => c === 0x06 || c === 0x0d).length)).toEqual(changesBefore);
+    // No authenticatorConfig command reached any key, and no key changed (clientPIN only read the retries).
+    expect(keys.map((k) => k.ctapCommands.filter((c) => c === 0x0d).length)).toEqual(changesBefore);
+    expect(keys.map((k) => k.key.snapshot())).toEqual(statesBefore);
   });
 
   it('applies: the failing keys fail with their reason and leave the others done; python-fido2 agrees', async () => {
@@ -142,5 +144,31 @@ describe('apply over 8 keys in different states', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.message).toContain('"alwaysUV"');
     expect(keys[0]!.ctapCommands.length).toBe(before);
+  });
+});
+
+describe('apply --dry-run makes the local checks the real run makes', () => {
+  it.each([
+    ['no PIN given', {}, 'pin-required', 9],
+    ['a new PIN shorter than the minimum the policy sets', { FIDO2_PIN: '1234' }, 'pin-policy', 8],
+  ] as const)('%s: the dry run fails as the real run does, and the key is unchanged', async (_name, env, kind, code) => {
+    const k = await startKey();
+    try {
+      const d = mkdtempSync(join(tmpdir(), 'fleet-dry-'));
+      writeFileSync(join(d, 'policy.json'), JSON.stringify(POLICY));
+      const run = (extra: string[]) => runCli(['apply', join(d, 'policy.json'), '--device', k.device, '--json', ...extra], { env });
+      const dry = await run(['--dry-run']);
+      expect(dry.code, dry.stdout).toBe(code);
+      const doc = JSON.parse(dry.stdout) as { results: Entry[] };
+      expect(doc.results[0]!.error).toMatchObject({ kind });
+      expect(k.key.snapshot().pin).toBeUndefined();
+      // The real run fails the same way, before sending a change.
+      const real = await run([]);
+      expect(real.code).toBe(code);
+      expect(k.ctapCommands.filter((c) => c === 0x0d)).toEqual([]);
+      expect(k.key.snapshot().pin).toBeUndefined();
+    } finally {
+      await k.close();
+    }
   });
 });

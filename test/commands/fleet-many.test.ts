@@ -28,7 +28,8 @@ interface Entry {
 describe('32 keys in one run', () => {
   it('apply --dry-run then apply, with per-key results in JSON and text', async () => {
     const list = keys.map((k) => k.device).join(',');
-    const dry = await runCli(['apply', join(dir, 'policy.json'), '--device', list, '--dry-run', '--json']);
+    // The dry run is given the PIN the real run gets: it checks it the same way.
+    const dry = await runCli(['apply', join(dir, 'policy.json'), '--device', list, '--dry-run', '--json'], { env: { FIDO2_NEW_PIN: '9753124680' } });
     expect(dry.code).toBe(0);
     const plan = JSON.parse(dry.stdout) as { results: Entry[] };
     expect(plan.results).toHaveLength(32);

@@ -42,6 +42,25 @@ describe('guided reset of a software key (a power cycle stands in for the replug
     expect(k.key.snapshot().pin).toBeUndefined();
   });
 
+  it.each([[false], [true]])('Ctrl-C while it waits for the replug says so and exits 130, nothing reset (--json %s)', async (json) => {
+    k = await startKey();
+    await withPin(k);
+    let sent = false;
+    const r = await runCli(['reset', '--yes', '--device', k.device, ...(json ? ['--json'] : [])], {
+      onStderr: (text, child) => {
+        if (sent || !/Restart the software key/.test(text)) return;
+        sent = true;
+        child.kill('SIGINT');
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/fido2-manage: Cancelled; nothing was changed on the key\./);
+    if (json) expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'cancelled', exitCode: 130 } });
+    else expect(r.stdout).toBe('');
+    expect(k.ctapCommands).not.toContain(0x07);
+    expect(k.key.snapshot().pin).toBeDefined();
+  });
+
   it('a key whose reset window has passed by the time it is back: exit 15, run again and touch sooner', async () => {
     k = await startKey({ resetWindowSeconds: 0.001 });
     await withPin(k);

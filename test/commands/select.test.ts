@@ -32,6 +32,19 @@ describe('select: touch the key you mean', () => {
     expect(touched!.hidCommands).not.toContain(CTAPHID_CANCEL);
   });
 
+  it('takes its keys from --device a,b (or repeated --device) like every command', async () => {
+    const [waiting, touched] = await serve({ presence: { delayMs: 20_000 } }, { presence: { delayMs: 300 } });
+    for (const args of [['--device', `${waiting!.device},${touched!.device}`], ['--device', waiting!.device, '--device', touched!.device]]) {
+      const r = await runCli(['select', ...args, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, device: touched!.device, selected: { index: 2, path: touched!.device } });
+      expect(r.stderr).toMatch(/Touch the key you mean \(2 keys/);
+    }
+    const both = await runCli(['select', waiting!.device, '--device', touched!.device]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either as arguments or with --device/);
+  });
+
   it('asks a CTAP 2.0 key with the zero-length pinUvAuthParam probe, which creates nothing', async () => {
     const [old, modern] = await serve({ profile: 'fido-2.0' }, { presence: { delayMs: 20_000 } });
     const r = await runCli(['select', modern!.device, old!.device]);

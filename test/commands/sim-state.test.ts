@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { runCli } from './harness.js';
 const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
 
 /** Starts `fido2-manage sim` as its own process and resolves once it says where it listens. */
-function serve(args: string[]): Promise<{ device: string; stop(): Promise<number | null> }> {
+function serve(args: string[]): Promise<{ device: string; output(): string; stop(): Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'sim', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -19,6 +19,7 @@ function serve(args: string[]): Promise<{ device: string; stop(): Promise<number
       if (m) {
         resolve({
           device: `tcp:${m[1]}:${m[2]}`,
+          output: () => out,
           stop: () =>
             new Promise((done) => {
               child.on('exit', (code) => done(code));
@@ -48,6 +49,32 @@ describe('fido2-manage sim --state', () => {
     expect(JSON.parse(info.stdout).info.options).toMatchObject({ clientPin: true, alwaysUv: true });
     expect((await runCli(['verify-pin', '--device', second.device], { env: { FIDO2_PIN: '8642' } })).code).toBe(0);
     await second.stop();
+  });
+
+  it('a change the state file cannot take is refused and undone: memory and file stay alike, stderr says why', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'gone');
+    mkdirSync(dir);
+    const state = join(dir, 'key.json');
+    const key = await serve(['--state', state]);
+    const saved = readFileSync(state, 'utf8');
+    // Root ignores file modes, so the directory goes away instead: no temporary file can be made.
+    rmSync(dir, { recursive: true });
+    const set = await runCli(['set-pin', '--device', key.device, '--json'], { env: { FIDO2_NEW_PIN: '8642' } });
+    expect(set.code).not.toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ ok: false });
+    expect(key.output()).toMatch(/cannot write the state file .*key\.json .*the command was refused and the key keeps its state as before/);
+    // Read back: the key in memory has no PIN, as the file says.
+    const info = JSON.parse((await runCli(['info', '--device', key.device, '--json'])).stdout);
+    expect(info.info.options.clientPin).toBe(false);
+    await key.stop();
+    mkdirSync(dir);
+    writeFileSync(state, saved);
+    const again = await serve(['--state', state]);
+    expect(JSON.parse((await runCli(['info', '--device', again.device, '--json'])).stdout).info.options.clientPin).toBe(false);
+    // And once the file can be written again, the PIN is set and kept.
+    expect((await runCli(['set-pin', '--device', again.device], { env: { FIDO2_NEW_PIN: '8642' } })).code).toBe(0);
+    await again.stop();
+    expect(JSON.parse(readFileSync(state, 'utf8'))).toHaveProperty('pin');
   });
 
   it('--uv gives the served key a built-in fingerprint that grants tokens', async () => {

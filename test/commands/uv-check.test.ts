@@ -184,6 +184,15 @@ describe('uv-check --live observes what was predicted', () => {
     expect(k.key.snapshot().credentials).toHaveLength(0);
   });
 
+  it('a key that denies the touch is a denied touch (exit 16), not a deviation (19)', async () => {
+    k = await startKey({ presence: 'deny' });
+    const r = await runCli(['uv-check', '--device', k.device, '--live', '--json']);
+    expect(r.code, r.stderr).toBe(16);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'presence-denied', exitCode: 16 } });
+    expect(r.stderr).not.toMatch(/deviates/);
+    expect(k.key.snapshot().credentials).toHaveLength(0);
+  });
+
   it('Ctrl-C while the key waits for a touch cancels and exits 130, leaving nothing', async () => {
     k = await startKey({ presence: { delayMs: 10_000 } });
     let sent = false;

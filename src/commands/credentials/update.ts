@@ -9,6 +9,10 @@ import { b64url, checkIdArgument, credentialKeyInfo, credentialToJson, flatten, 
 const MAX_NAME_BYTES = 64;
 
 function checkName(flag: string, value: string | undefined): void {
+  // The key drops a name sent empty (§6.8.6 replaces the user entity): "" would erase it, not rename it.
+  if (value !== undefined && value.trim() === '') {
+    throw new Fido2Error('usage', `${flag} is empty; give the new name (credentials update cannot remove a name).`, { reason: 'empty-name' });
+  }
   if (value !== undefined && Buffer.byteLength(value) > MAX_NAME_BYTES) {
     throw new Fido2Error('usage', `${flag} is ${Buffer.byteLength(value)} bytes; keys keep at most ${MAX_NAME_BYTES}. Give a shorter one.`);
   }

@@ -13,6 +13,7 @@ import { type DeviceInfo, type DiscoveryDeps, listDevices, openDevice, parseDevi
 import { openWhenSettled, waitForReplug } from '../../devices/replug.js';
 import { canConnect } from '../../transports/tcp/tcp-probe.js';
 import { explain } from '../../operations/explain.js';
+import { onInterrupt } from '../interrupt.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { notice, report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
@@ -64,10 +65,21 @@ async function resolveTarget(g: GlobalOptions, deps: ResetDeps): Promise<Target>
   return { kind: 'hid', device: await selectHidDevice(parsed, deps) };
 }
 
+/** The replug wait, ended by Ctrl-C like every other wait (exit 130, one message and one JSON document): nothing was sent yet. */
+async function replugInterruptible(target: Target, g: GlobalOptions, deps: ResetDeps): ReturnType<typeof replug> {
+  const interrupt = onInterrupt();
+  try {
+    return await replug(target, g, deps, interrupt.signal);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
 /** Walks the person through the replug; resolves with a way to open the key that came back. */
-async function replug(target: Target, g: GlobalOptions, deps: ResetDeps): Promise<(log?: (l: string) => void) => Promise<CtapHidDevice>> {
+async function replug(target: Target, g: GlobalOptions, deps: ResetDeps, signal: AbortSignal): Promise<(log?: (l: string) => void) => Promise<CtapHidDevice>> {
   const base = { ...deps, timeoutMs: timeoutMs(g) };
   const watch = {
+    signal,
     timeoutMs: deps.replugTimeoutMs ?? Math.max(REPLUG_TIMEOUT_MS, timeoutMs(g)),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.now ? { now: deps.now } : {}),
@@ -107,7 +119,7 @@ export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDep
   if (!(await confirmed(o.yes))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
   // The in-process virtual key has just been powered up, so it needs no replug.
   const doReplug = o.replug !== false && target.kind !== 'sim';
-  const open = doReplug ? await replug(target, g, deps) : undefined;
+  const open = doReplug ? await replugInterruptible(target, g, deps) : undefined;
   await withSession(
     g,
     async (s) => {

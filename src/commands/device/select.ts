@@ -7,6 +7,7 @@ import { type DeviceInfo, type DiscoveryDeps, listDevices, NO_DEVICE_MESSAGE, op
 import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
 import { Fido2Error } from '../../errors.js';
 import { selectByTouch, type TouchCandidate } from '../../fleet/touch-select.js';
+import { splitDeviceValues } from '../../fleet/selection.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { notice, printJson, printLine } from '../output.js';
 import { formatDevice } from './list.js';
@@ -78,8 +79,21 @@ function describeChosen(k: ChosenKey): string {
   return formatDevice({ ...k, vendorId: k.vendorId, productId: k.productId ?? 0 });
 }
 
+/**
+ * The keys to choose from: the arguments, else --device (as every command takes it); `touch` and
+ * `all` there mean every attached key. Both at once would leave one ignored, so that is refused.
+ */
+export function selectCandidates(args: readonly string[], device: string | undefined): string[] {
+  const named = splitDeviceValues(device).filter((v) => !/^(touch|all)$/i.test(v));
+  if (args.length > 0 && named.length > 0) {
+    throw new Fido2Error('usage', 'select takes its keys either as arguments or with --device, not both; give them one way.');
+  }
+  return args.length > 0 ? [...args] : named;
+}
+
 /** `fido2-manage select [SELECTOR...]`: names the key that was touched, changes nothing. */
-export async function runSelect(selectors: readonly string[], g: GlobalOptions, o: ChooseOptions = {}): Promise<void> {
+export async function runSelect(args: readonly string[], g: GlobalOptions, o: ChooseOptions = {}): Promise<void> {
+  const selectors = selectCandidates(args, g.device);
   const interrupt = onInterrupt();
   try {
     const { key, device } = await chooseByTouch(selectors, g, { ...o, signal: interrupt.signal });

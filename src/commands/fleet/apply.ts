@@ -48,17 +48,14 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
   const table = g.pins === undefined ? undefined : await readPinTable(g.pins, io.warn, timeout);
   if (g.device === undefined) throw new Fido2Error('usage', 'apply needs the keys to work on: pass --device all, or --device with one or more keys.');
   const targets = await resolveTargets(splitDeviceValues(g.device));
-  // One PIN for every key unless --pins gives one per key; a dry run needs none.
-  let shared: KeyPins = {};
-  if (!o.dryRun) {
-    const current = await pinFromSources('current', g, io);
-    const fresh = await pinFromSources('new', g, io);
-    shared = { ...(current === undefined ? {} : { current }), ...((fresh ?? current) === undefined ? {} : { new: (fresh ?? current)! }) };
-    if (table === undefined && current === undefined && fresh === undefined && io.isTty) {
-      const pin = await io.prompt('PIN for the keys (set where missing, used where set): ');
-      if (pin === '') throw new Fido2Error('usage', 'The PIN from the prompt is empty; run again and type the PIN.');
-      shared = { current: pin, new: pin };
-    }
+  // One PIN for every key unless --pins gives one per key. The dry run reads it too: it checks it as the real run would.
+  const current = await pinFromSources('current', g, io);
+  const fresh = await pinFromSources('new', g, io);
+  let shared: KeyPins = { ...(current === undefined ? {} : { current }), ...((fresh ?? current) === undefined ? {} : { new: (fresh ?? current)! }) };
+  if (table === undefined && current === undefined && fresh === undefined && io.isTty) {
+    const pin = await io.prompt('PIN for the keys (set where missing, used where set): ');
+    if (pin === '') throw new Fido2Error('usage', 'The PIN from the prompt is empty; run again and type the PIN.');
+    shared = { current: pin, new: pin };
   }
   // An explicit PIN option wins over a key's --pins line, as in every other command (pin-input.ts).
   const explicit = explicitPinGiven('current', g) || explicitPinGiven('new', g);

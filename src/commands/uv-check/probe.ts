@@ -25,8 +25,12 @@ import type { Session } from '../session.js';
 import type { ProbeResult } from './observe.js';
 import { PROBE_RP_ID, type Probe, type ProbeId, type ProbePlan } from './plan.js';
 
-/** Statuses that end the run: the person did not touch, cancelled, or the key gave up waiting. */
-const ABORTING = new Set([0x2d, 0x2f, 0x3a]);
+/**
+ * Statuses that end the run: the person denied the touch (OPERATION_DENIED, §6.1.2: "user action
+ * denied"), cancelled, did not touch, or the key gave up waiting. They say what the person did,
+ * not how the key follows CTAP 2.1, so they are no observation.
+ */
+const ABORTING = new Set([0x27, 0x2d, 0x2f, 0x3a]);
 
 export interface PasskeyOutcome {
   created: boolean;
