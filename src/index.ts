@@ -22,8 +22,15 @@ import type { ErrorKind } from './errors.js';
 export { Fido2Error, type ErrorKind } from './errors.js';
 export { EXIT_CODES, exitCodeFor };
 export { Fido2Key, type KeyOptions };
-export type { AuthenticatorInfo } from './ctap/get-info.js';
+export type { AuthenticatorInfo, PublicKeyCredentialParameters } from './ctap/get-info.js';
 export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
+export type { CredentialPublicKey, RpCredentials } from './ctap/credential-management-messages.js';
+export type { CborTag, CborValue } from './ctap/cbor.js';
+export type { FleetPhase } from './fleet/runner.js';
+export type { Target } from './fleet/selection.js';
+export type { MinPinLengthPolicy, PlanOptions } from './operations/settings-plan.js';
+export type { StepStatus } from './operations/settings.js';
+export type { SettingResult } from './operations/config.js';
 export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entries.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
@@ -33,6 +40,12 @@ export {
   factsFromInfo,
   predict as predictUserVerification,
   NOTE_TEXT as UV_NOTE_TEXT,
+  ROWS as UV_ROWS,
+  COLUMNS as UV_COLUMNS,
+  type Ask as UvAsk,
+  type Why as UvWhy,
+  type CtapLevel,
+  type Matrix as UvMatrix,
   type UvFacts,
   type Prediction as UvPrediction,
   type Cell as UvCell,
@@ -74,7 +87,8 @@ export interface PolicyError {
   reason?: string;
 }
 
-interface PolicyResultFields {
+/** What every key's result has, whether it succeeded or failed. */
+export interface PolicyResultFields {
   device: string;
   serial?: string;
   /** Whether anything was changed on the key (a failure can come after some changes). */
