@@ -4,7 +4,7 @@ import { exitCodeFor } from './commands/exit-codes.js';
 import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';
-import { tolerateClosedStdout } from './commands/output.js';
+import { setJsonCommand, tolerateClosedStdout, withCommand } from './commands/output.js';
 import { printableLines } from './commands/terminal-text.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
@@ -235,7 +235,7 @@ function errorLine(e: unknown): { kind: Fido2Error['kind'] | 'internal'; message
 
 function printError(line: { kind: string; message: string; reason?: string }, exitCode: number, device: string | null): void {
   const error = { kind: line.kind, exitCode, message: line.message, ...(line.reason === undefined ? {} : { reason: line.reason }) };
-  process.stdout.write(`${JSON.stringify({ ok: false, device, error }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(withCommand({ ok: false, device, error }), null, 2)}\n`);
 }
 
 /** Which options, of the program and of every command, consume the next argument as their value. */
@@ -250,6 +250,25 @@ function valueOptions(program: Command): (option: string) => boolean {
     }
   }
   return (option) => names.has(option);
+}
+
+/** The command the arguments name ("info", "credentials list"), or null when they name none. */
+function commandPath(program: Command, args: readonly string[], takesValue: (option: string) => boolean): string | null {
+  const words: string[] = [];
+  let group: Command = program;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && takesValue(a)) i++;
+      continue;
+    }
+    const sub = group.commands.find((c) => c.name() === a);
+    if (!sub) break;
+    words.push(a);
+    if (sub.commands.length === 0) break;
+    group = sub;
+  }
+  return words.length === 0 ? null : words.join(' ');
 }
 
 /** The --device value as typed, for the JSON error document (null when none was given). */
@@ -268,8 +287,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   let device = deviceArg(argv);
   try {
-    const args = rewriteLegacyArgs(argv, valueOptions(program));
+    const takesValue = valueOptions(program);
+    const args = rewriteLegacyArgs(argv, takesValue);
     device = deviceArg(args);
+    setJsonCommand(commandPath(program, args, takesValue));
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (e) {

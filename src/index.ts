@@ -22,8 +22,15 @@ import type { ErrorKind } from './errors.js';
 export { Fido2Error, type ErrorKind } from './errors.js';
 export { EXIT_CODES, exitCodeFor };
 export { Fido2Key, type KeyOptions };
-export type { AuthenticatorInfo } from './ctap/get-info.js';
+export type { AuthenticatorInfo, PublicKeyCredentialParameters } from './ctap/get-info.js';
 export type { CredentialListing, CredsMetadata, RelyingParty, StoredCredential, UserEntity } from './ctap/credential-management.js';
+export type { CredentialPublicKey, RpCredentials } from './ctap/credential-management-messages.js';
+export type { CborTag, CborValue } from './ctap/cbor.js';
+export type { FleetPhase } from './fleet/runner.js';
+export type { Target } from './fleet/selection.js';
+export type { MinPinLengthPolicy, PlanOptions } from './operations/settings-plan.js';
+export type { StepStatus } from './operations/settings.js';
+export type { SettingResult } from './operations/config.js';
 export { LargeBlobError, type LargeBlobErrorCode } from './ctap/large-blob-entries.js';
 export type { DeviceInfo, FleetEvent, KeyState, Policy, ApplyKeyResult, StepResult };
 export { validatePolicy };
@@ -33,6 +40,12 @@ export {
   factsFromInfo,
   predict as predictUserVerification,
   NOTE_TEXT as UV_NOTE_TEXT,
+  ROWS as UV_ROWS,
+  COLUMNS as UV_COLUMNS,
+  type Ask as UvAsk,
+  type Why as UvWhy,
+  type CtapLevel,
+  type Matrix as UvMatrix,
   type UvFacts,
   type Prediction as UvPrediction,
   type Cell as UvCell,
@@ -65,17 +78,31 @@ export interface ApplyPolicyOptions {
   timeoutMs?: number;
 }
 
-/** One key's outcome. `error.exitCode` is what the CLI would exit with for it. */
-export interface PolicyResult {
+/** Why one key failed. `exitCode` is what the CLI would exit with for it. */
+export interface PolicyError {
+  kind: ErrorKind | 'internal';
+  exitCode: number;
+  message: string;
+  /** A finer, stable reason within the kind (e.g. 'power-cycle-required'). */
+  reason?: string;
+}
+
+/** What every key's result has, whether it succeeded or failed. */
+export interface PolicyResultFields {
   device: string;
   serial?: string;
-  ok: boolean;
-  error?: { kind: ErrorKind | 'internal'; exitCode: number; message: string; reason?: string };
+  /** Whether anything was changed on the key (a failure can come after some changes). */
   changed: boolean;
   steps: StepResult[];
   before?: KeyState;
   after?: KeyState;
 }
+
+/**
+ * One key's outcome, discriminated on `ok`: after `if (!r.ok)` TypeScript knows
+ * `r.error` is there; on success `error` is absent.
+ */
+export type PolicyResult = (PolicyResultFields & { ok: true; error?: undefined }) | (PolicyResultFields & { ok: false; error: PolicyError });
 
 /**
  * Brings every selected key to `policy`, concurrently. One key's failure never
@@ -96,12 +123,13 @@ export async function applyPolicy(devices: string | string[], policy: Policy, op
       return pin === undefined ? {} : { current: pin, new: pin };
     },
   });
-  return results.map((r) => {
-    const out: PolicyResult = { device: r.target.label, ok: r.ok, changed: r.value?.changed ?? false, steps: r.value?.steps ?? [] };
-    if (r.target.serial !== undefined) out.serial = r.target.serial;
-    if (r.error) out.error = { ...r.error, exitCode: exitCodeFor(r.error.kind) };
-    if (r.value?.before) out.before = r.value.before;
-    if (r.value?.after) out.after = r.value.after;
-    return out;
+  return results.map((r): PolicyResult => {
+    const fields: PolicyResultFields = { device: r.target.label, changed: r.value?.changed ?? false, steps: r.value?.steps ?? [] };
+    if (r.target.serial !== undefined) fields.serial = r.target.serial;
+    if (r.value?.before) fields.before = r.value.before;
+    if (r.value?.after) fields.after = r.value.after;
+    if (r.ok) return { ...fields, ok: true };
+    const e = r.error ?? { kind: 'internal' as const, message: 'the key failed without an error' };
+    return { ...fields, ok: false, error: { ...e, exitCode: exitCodeFor(e.kind) } };
   });
 }

@@ -41,6 +41,7 @@ export class Fido2Key {
   private readonly ctap: Ctap2;
   private readonly handle: KeyHandle;
 
+  /** @internal Keys are opened with `openKey(selector)`. */
   constructor(
     private readonly device: KeyChannel,
     private readonly opts: KeyOptions = {},

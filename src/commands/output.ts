@@ -1,11 +1,29 @@
 import { currentKeyContext } from './key-context.js';
 import { printable } from './terminal-text.js';
 
+let commandName: string | null = null;
+
+/** The command being run, as typed ("info", "credentials list"); the CLI sets it once it has read the arguments. */
+export function setJsonCommand(name: string | null): void {
+  commandName = name;
+}
+
+/**
+ * Every document names its command in `command`, after `ok` and `device`, in one place
+ * so that no command can spell it differently (docs/schemas/ checks it).
+ */
+export function withCommand(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const { ok, device, ...rest } = value as Record<string, unknown>;
+  return { ok, device, command: commandName, ...rest };
+}
+
 /** Stable JSON on stdout: two-space indent, one document per command. */
 export function printJson(value: unknown): void {
   const k = currentKeyContext();
+  // One key of many: the fleet envelope carries `command` once.
   if (k) return void k.json.push(value);
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(withCommand(value), null, 2)}\n`);
 }
 
 /**

@@ -21,7 +21,7 @@ async function keyWithPasskeys(profile: ProfileName): Promise<{ ids: string[] }>
   return made;
 }
 
-async function listJson(protocol: string): Promise<{ stored: number; remaining: number; command: number; rps: { rp: { id: string }; credentials: { credentialId: string; user: { id: string; name?: string; displayName?: string } }[] }[] }> {
+async function listJson(protocol: string): Promise<{ command: string; ctapCommand: number; stored: number; remaining: number; rps: { rp: { id: string }; credentials: { credentialId: string; user: { id: string; name?: string; displayName?: string } }[] }[] }> {
   const r = await runCli(['credentials', 'list', '--json', '--device', k!.device, '--pin-protocol', protocol], { env: PIN });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
@@ -39,7 +39,8 @@ describe.each([
     const made = await keyWithPasskeys(profile);
     const seen = k!.ctapCommands.length;
     const before = await listJson(protocol);
-    expect(before.command).toBe(command);
+    expect(before.command).toBe('credentials list');
+    expect(before.ctapCommand).toBe(command);
     // The whole listing: getPINRetries before the PIN is sent, one key agreement and one token (three clientPIN requests), then only credential management.
     const listing = k!.ctapCommands.slice(seen);
     expect(listing.filter((c) => c === 0x06)).toHaveLength(3);

@@ -117,7 +117,7 @@ describe('large-blobs on the virtual key', () => {
     expect(statSync(join(dir, 'cert.pem')).mode & 0o777).toBe(0o600);
 
     const json = await blobs(['get', '--credential', alice.id, '--json']);
-    expect(JSON.parse(json.stdout)).toEqual({ ok: true, device: k!.device, credential: { credentialId: alice.id, rp: 'a.example', user: { name: 'alice' } }, dataBytes: data.length, data: Buffer.from(data).toString('base64') });
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, device: k!.device, command: 'large-blobs get', credential: { credentialId: alice.id, rp: 'a.example', user: { name: 'alice' } }, dataBytes: data.length, data: Buffer.from(data).toString('base64') });
     const unwritable = await blobs(['get', '--credential', alice.id, '-o', join(dir, 'no', 'such', 'dir.pem')]);
     expect(unwritable.code).toBe(2);
     expect(unwritable.stderr).toMatch(/Cannot write .*dir\.pem \(ENOENT\)/);

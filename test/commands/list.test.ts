@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatDevice, runList } from '../../src/commands/device/list.js';
 import { type DeviceInfo, noDeviceMessage } from '../../src/devices/discovery.js';
+import { setJsonCommand } from '../../src/commands/output.js';
 
 const KEYS: DeviceInfo[] = [
   { index: 1, path: '/dev/hidraw3', vendorId: 0x1050, productId: 0x0407, product: 'YubiKey OTP+FIDO+CCID', manufacturer: 'Yubico', serialNumber: '' },
@@ -29,8 +30,9 @@ describe('list', () => {
     await runList({}, async () => KEYS);
     expect(out.text().trim().split('\n')).toHaveLength(2);
     const json = captureStdout();
+    setJsonCommand('list'); // the CLI sets it from the arguments
     await runList({ json: true }, async () => KEYS);
-    expect(JSON.parse(json.text())).toEqual({ ok: true, device: null, devices: KEYS });
+    expect(JSON.parse(json.text())).toEqual({ ok: true, device: null, command: 'list', devices: KEYS });
   });
 
   it('says how to check the connection when there is no key', async () => {

@@ -16,12 +16,12 @@ export async function runCredentialsList(o: { rp?: string; summary?: boolean }, 
     const cm = await openCredentialManagement(s, info, g, io);
     if (o.summary) {
       const m = await keyStep(() => cm.metadata());
-      report(g.json, { device: s.label, command: cm.command, stored: m.existing, remaining: m.remaining }, summaryLine({ metadata: m, rps: [] }));
+      report(g.json, { device: s.label, ctapCommand: cm.command, stored: m.existing, remaining: m.remaining }, summaryLine({ metadata: m, rps: [] }));
       return;
     }
     const listing = await keyStep(() => cm.listAll(o.rp));
     if (g.json) {
-      printJson({ ok: true, device: s.label, command: cm.command, ...(o.rp === undefined ? {} : { rpFilter: o.rp }), ...listingToJson(listing) });
+      printJson({ ok: true, device: s.label, ctapCommand: cm.command, ...(o.rp === undefined ? {} : { rpFilter: o.rp }), ...listingToJson(listing) });
       return;
     }
     for (const line of listingLines(listing, o.rp)) printLine(line);

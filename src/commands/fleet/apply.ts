@@ -17,6 +17,7 @@ import { resolveTargets, splitDeviceValues } from '../../fleet/selection.js';
 import { minRetries, pinProtocol, timeoutMs } from '../global-options.js';
 import { explicitPinGiven, pinFromSources, processPinIo } from '../pin-input.js';
 import { finishFleet, type Row } from './fleet-output.js';
+import { settingsJson } from '../key-state.js';
 import type { FleetOptions } from './many.js';
 import { keyName, progressDisplay } from './progress.js';
 
@@ -104,8 +105,9 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
       ...(r.value?.aaguid ? { aaguid: r.value.aaguid } : {}),
       changed: r.value?.changed ?? false,
       steps: (r.value?.steps ?? []).map((s) => ({ ...s.step, description: s.description, status: s.status })),
-      before: r.value?.before ?? null,
-      after: r.value?.after ?? null,
+      // The same settings, spelled the same, as every command's before/after (not the planner's KeyState).
+      before: r.value?.before ? settingsJson(r.value.before) : null,
+      after: r.value?.after ? settingsJson(r.value.after) : null,
     }),
     { dryRun: o.dryRun === true, policy },
   );

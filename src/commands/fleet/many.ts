@@ -13,6 +13,7 @@ import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { type KeyContext, runInKeyContext } from '../key-context.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { finishFleet, type Row } from './fleet-output.js';
+import { settingsJson } from '../key-state.js';
 import { keyName, progressDisplay } from './progress.js';
 
 export interface FleetOptions extends GlobalOptions {
@@ -83,7 +84,7 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
   }));
   finishFleet(g.json, results, rows, (r) => {
     const k = contexts.get(r.target.number);
-    return { ...(r.ok ? { result: stripEnvelope(r.value!.json[0]) } : {}), before: k?.before ?? null, after: k?.after ?? null };
+    return { ...(r.ok ? { result: stripEnvelope(r.value!.json[0]) } : {}), before: k?.before ? settingsJson(k.before) : null, after: k?.after ? settingsJson(k.after) : null };
   });
 }
 

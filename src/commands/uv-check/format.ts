@@ -98,7 +98,6 @@ export function toJson(device: string, versions: readonly string[], p: Predictio
   );
   return {
     device,
-    command: 'uv-check',
     facts: { versions: [...versions], ...p.facts },
     matrix,
     notes: p.notes.map((id) => ({ id, text: NOTE_TEXT[id] })),

@@ -1,0 +1,199 @@
+/**
+ * Every `--json` document the CLI prints, produced for real against virtual keys and checked
+ * against its JSON Schema in docs/schemas/ (the README points there): a renamed or added field
+ * fails here until the schema and the README say so too.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freshState } from '../../src/sim/state.js';
+import { aaguidBytes, profile as profileOf } from '../../src/sim/profiles.js';
+import { CtapHost } from '../sim/harness.js';
+import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
+import { type CliResult, type KeyUnderTest, runCli, startKey, startKeyWithPin } from './harness.js';
+
+const SCHEMAS = fileURLToPath(new URL('../../docs/schemas/', import.meta.url));
+const BASE = 'https://fido2-manage.github.io/schemas/';
+const PIN = { FIDO2_PIN: '1234' };
+
+// ajv-formats is CommonJS with a default export; under ESM its function may sit one level down.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, strictRequired: false, allErrors: true });
+addFormats(ajv);
+const schemaFiles = readdirSync(SCHEMAS).filter((f) => f.endsWith('.schema.json'));
+for (const f of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS, f), 'utf8')) as object);
+
+/** Which schema a document answers to: failures share one, many keys share one, else one per command family. */
+function schemaFor(doc: { ok: boolean; command: string | null; device: unknown; error?: unknown; matrix?: unknown }): string {
+  if (Array.isArray(doc.device)) return doc.command === 'apply' ? 'apply' : 'many-keys';
+  if (doc.command === 'uv-check' && doc.matrix !== undefined) return 'uv-check';
+  if (!doc.ok) return 'error';
+  const family = (doc.command ?? '').split(' ')[0]!;
+  const byFamily: Record<string, string> = {
+    'set-pin': 'settings-change', 'change-pin': 'settings-change', uvs: 'settings-change', uvd: 'settings-change', 'min-pin-length': 'settings-change',
+    'force-pin-change': 'settings-change', 'enable-enterprise-attestation': 'settings-change', reset: 'settings-change', 'verify-pin': 'verify-pin',
+  };
+  return byFamily[family] ?? family;
+}
+
+/** The commands each schema was checked with; every schema in docs/schemas must be used. */
+const seen = new Map<string, Set<string>>();
+
+function check(r: CliResult, expectedCode = 0): Record<string, unknown> {
+  expect(r.code, r.stderr).toBe(expectedCode);
+  const doc = JSON.parse(r.stdout) as { ok: boolean; command: string | null; device: unknown };
+  const schema = schemaFor(doc);
+  const validate = ajv.getSchema(`${BASE}${schema}.schema.json`);
+  expect(validate, `no schema ${schema}.schema.json`).toBeDefined();
+  const valid = validate!(doc);
+  expect(valid ? [] : validate!.errors, `${schema} for ${doc.command}: ${r.stdout.slice(0, 400)}`).toEqual([]);
+  seen.set(schema, (seen.get(schema) ?? new Set()).add(String(doc.command)));
+  return doc as Record<string, unknown>;
+}
+
+let keys: KeyUnderTest[] = [];
+afterEach(async () => {
+  await Promise.all(keys.map((k) => k.close()));
+  keys = [];
+});
+const served = async (k: Promise<KeyUnderTest>): Promise<KeyUnderTest> => {
+  const key = await k;
+  keys.push(key);
+  return key;
+};
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+
+/** Two passkeys with a largeBlobKey (a.example, b.example), then PIN 1234. */
+async function keyWithPasskeys(): Promise<{ k: KeyUnderTest; ids: string[] }> {
+  const k = await served(startKey());
+  const host = await CtapHost.open(k.key);
+  const ids: string[] = [];
+  for (const [rpId, name] of [['a.example', 'alice'], ['b.example', 'bob']] as const) {
+    const params = makeCredentialParams({ rk: true, rpId, userId: utf8(`${name}-id`), extensions: { largeBlobKey: true } });
+    params.set(3, { id: utf8(`${name}-id`), name });
+    ids.push(b64(parseMakeCredential(await host.ok(CTAP.makeCredential, params)).credentialId));
+  }
+  expect(await new Platform(host).setPin('1234')).toBe(0);
+  host.close();
+  return { k, ids };
+}
+
+describe('every --json document matches its schema in docs/schemas', () => {
+  it('key information and settings changes, each command by name', async () => {
+    const k = await served(startKey());
+    const d = k.device;
+    check(await runCli(['list', '--json']));
+    expect(check(await runCli(['info', '--device', d, '--json'])).command).toBe('info');
+    check(await runCli(['retries', '--device', d, '--json']));
+    check(await runCli(['wink', '--device', d, '--json']));
+    check(await runCli(['uv-check', '--device', d, '--json']));
+    expect(check(await runCli(['set-pin', '--device', d, '--json'], { env: { FIDO2_NEW_PIN: '1234' } })).command).toBe('set-pin');
+    check(await runCli(['change-pin', '--device', d, '--json'], { env: { FIDO2_PIN: '1234', FIDO2_NEW_PIN: '5678' } }));
+    check(await runCli(['change-pin', '--device', d, '--json'], { env: { FIDO2_PIN: '5678', FIDO2_NEW_PIN: '1234' } }));
+    check(await runCli(['verify-pin', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['uvs', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['uvd', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['min-pin-length', '4', '--rp-id', 'example.com', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['enable-enterprise-attestation', '--yes', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['uv-check', '--live', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['force-pin-change', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['reset', '--yes', '--no-replug', '--device', d, '--json']));
+  });
+
+  it('a CTAP 2.0 key and a U2F-only key', async () => {
+    const old = await served(startKey({ profile: 'fido-2.0' }));
+    check(await runCli(['info', '--device', old.device, '--json']));
+    const u2f = await served(startKey({ profile: 'u2f-only' }));
+    check(await runCli(['info', '--device', u2f.device, '--json']));
+  });
+
+  it('failures: usage errors, a wrong PIN, an unsupported key, a key that deviates', async () => {
+    const k = await served(startKeyWithPin('1234'));
+    const none = check(await runCli(['--json']), 2);
+    expect(none.command).toBeNull();
+    expect(check(await runCli(['credentials', 'list', '--bogus', '--json']), 2).command).toBe('credentials list');
+    expect(check(await runCli(['verify-pin', '--device', k.device, '--json'], { env: { FIDO2_PIN: '9999' } }), 6)).toMatchObject({ command: 'verify-pin', error: { kind: 'pin-invalid' } });
+    check(await runCli(['fingerprints', 'list', '--device', k.device, '--json'], { env: PIN }), 5);
+    // A key that forgets always-UV while a sign-in is on it: uv-check's full report with ok false (exit 19).
+    const state = freshState(aaguidBytes(profileOf('fido-2.1')));
+    const q = await served(startKey({ state }));
+    expect((await runCli(['set-pin', '--device', q.device], { env: { FIDO2_NEW_PIN: '1234' } })).code).toBe(0);
+    expect((await runCli(['uvs', '--device', q.device], { env: PIN })).code).toBe(0);
+    const connect = q.key.connect.bind(q.key);
+    q.key.connect = (onReport) => {
+      const link = connect((report) => {
+        if (report[4] === 0x90) state.alwaysUv = true;
+        onReport(report);
+      });
+      return {
+        write(report: Uint8Array) {
+          if (report[4] === 0x90 && report[7] === 0x02) state.alwaysUv = false;
+          link.write(report);
+        },
+        close: () => link.close(),
+      };
+    };
+    expect(check(await runCli(['uv-check', '--live', '--device', q.device, '--json'], { env: PIN }), 19)).toMatchObject({ ok: false, error: { kind: 'key-deviates' } });
+  });
+
+  it('credentials and large blobs', async () => {
+    const { k, ids } = await keyWithPasskeys();
+    const d = k.device;
+    const dir = mkdtempSync(join(tmpdir(), 'json-schemas-'));
+    writeFileSync(join(dir, 'blob'), 'hello');
+    const list = check(await runCli(['credentials', 'list', '--device', d, '--json'], { env: PIN }));
+    expect(list).toMatchObject({ command: 'credentials list', ctapCommand: 0x0a });
+    check(await runCli(['credentials', 'list', '--rp', 'a.example', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['credentials', 'list', '--summary', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['credentials', 'update', ids[0]!, '--display-name', 'Alice', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'set', join(dir, 'blob'), '--credential', ids[0]!, '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'set', join(dir, 'blob'), '--credential', ids[1]!, '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'list', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'get', '--credential', ids[0]!, '-o', join(dir, 'out'), '--device', d, '--json'], { env: PIN }));
+    const got = check(await runCli(['large-blobs', 'get', '--credential', ids[0]!, '--device', d, '--json'], { env: PIN }));
+    expect(Buffer.from(String(got.data), 'base64').toString()).toBe('hello');
+    check(await runCli(['large-blobs', 'delete', '--credential', ids[0]!, '--yes', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'clean', '--yes', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['credentials', 'delete', ids[1]!, '--yes', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['large-blobs', 'clean', '--yes', '--device', d, '--json'], { env: PIN }));
+  });
+
+  it('fingerprints', async () => {
+    const k = await served(startKeyWithPin('1234', { uv: true, fingers: 0 }));
+    const d = k.device;
+    const added = check(await runCli(['fingerprints', 'add', '--name', 'left', '--device', d, '--json'], { env: PIN })) as { added: { id: string } };
+    check(await runCli(['fingerprints', 'list', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['fingerprints', 'rename', added.added.id, 'right', '--device', d, '--json'], { env: PIN }));
+    check(await runCli(['fingerprints', 'delete', added.added.id, '--yes', '--device', d, '--json'], { env: PIN }));
+  });
+
+  it('select, many keys at once and apply', async () => {
+    const a = await served(startKey());
+    const b = await served(startKeyWithPin('12345678'));
+    const PIN = { FIDO2_PIN: '12345678' };
+    expect(check(await runCli(['select', a.device, '--json'])).command).toBe('select');
+    const both = `${a.device},${b.device}`;
+    expect(check(await runCli(['info', '--device', both, '--json']))).toMatchObject({ command: 'info', ok: true });
+    check(await runCli(['verify-pin', '--device', both, '--json'], { env: PIN }), 14);
+    check(await runCli(['uvs', '--device', both, '--json'], { env: PIN }));
+    const dir = mkdtempSync(join(tmpdir(), 'json-schemas-'));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ pin: true, minPinLength: { length: 6 }, alwaysUv: false }));
+    check(await runCli(['apply', join(dir, 'policy.json'), '--device', both, '--dry-run', '--json'], { env: PIN }));
+    check(await runCli(['apply', join(dir, 'policy.json'), '--device', both, '--json'], { env: PIN }));
+    writeFileSync(join(dir, 'lower.json'), JSON.stringify({ minPinLength: { length: 4 } }));
+    check(await runCli(['apply', join(dir, 'lower.json'), '--device', both, '--json'], { env: PIN }), 8);
+  });
+});
+
+afterAll(() => {
+  // Run alone (all tests), every schema file was checked against at least one real document.
+  if (seen.size < 8) return;
+  const unused = schemaFiles.map((f) => f.replace('.schema.json', '')).filter((s) => s !== 'common' && !seen.has(s));
+  expect(unused).toEqual([]);
+});
