@@ -24,7 +24,7 @@ export interface KeyLockOptions {
   onWait?: () => void;
 }
 
-/** What identifies one key to lock: the HID serial or path, the `tcp:` address, or the virtual key's state file. */
+/** What identifies one key to lock: the HID serial or path, the `tcp:` address, `pcsc:<reader>`, or the virtual key's state file. */
 export interface LockableDevice {
   path?: string;
   serial?: string;
@@ -40,6 +40,8 @@ export function lockIdFor(device: LockableDevice): string {
   if (device.path) return `hid:${device.path}`;
   if (device.stateFile) return `sim:${resolve(device.stateFile)}`;
   if (/^tcp:/i.test(device.label)) return `tcp:${device.label.slice(4).toLowerCase()}`;
+  // A PC/SC reader by its full name: whichever card is in it is one key at a time.
+  if (/^pcsc:/.test(device.label)) return device.label;
   // An in-process virtual key without a state file is private to this process.
   if (device.label === 'sim') return `sim:pid-${process.pid}`;
   return `label:${device.label}`;

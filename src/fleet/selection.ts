@@ -1,11 +1,13 @@
 /**
  * Which keys a command works on: `--device` repeated, comma lists, and `all`
- * (every attached FIDO HID key); tcp: and sim selectors mix with HID ones. The
+ * (every attached FIDO HID key and PC/SC reader holding a FIDO key); tcp:,
+ * sim and pcsc: selectors mix with HID ones. The
  * same key named twice is worked on once: matched by path (an index is turned
  * into its path) and by serial number where the key reports one.
  */
-import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../hid/discovery.js';
+import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, listAllDevices, parseDeviceSelector, resolveKey } from '../hid/discovery.js';
 import type { HidDeviceRecord } from '../hid/node-hid-transport.js';
+import type { PcscKey } from '../transports/pcsc/readers.js';
 import { Fido2Error } from '../errors.js';
 
 /** One key to work on. `selector` opens exactly this key with `openDevice`. */
@@ -39,18 +41,24 @@ function identity(selector: string): string {
   return selector;
 }
 
-function fromHid(d: DeviceInfo): Omit<Target, 'number'> {
+function fromHid(d: DeviceInfo | AnyDeviceInfo): Omit<Target, 'number'> {
+  // A PC/SC reader: its `pcsc:<full name>` is selector, label and identity (no HID path: the lock is `pcsc:<name>`).
+  if ('transport' in d && d.transport === 'pcsc') return { selector: d.path, label: d.path };
   const t: Omit<Target, 'number'> = { selector: d.path, label: d.path, path: d.path };
+  if (!('serialNumber' in d)) return t;
   if (d.serialNumber) t.serial = d.serialNumber;
   if (d.product) t.product = d.product;
   return t;
 }
 
 /** Resolves selectors to distinct targets, in the order first named. HID keys are listed once. */
-export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister'> = {}): Promise<Target[]> {
+export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister' | 'listPcsc'> = {}): Promise<Target[]> {
   if (values.length === 0) throw new Fido2Error('usage', 'No key selected; pass --device with one or more keys, or --device all.');
-  let hid: DeviceInfo[] | undefined;
-  const listing = async (): Promise<DeviceInfo[]> => (hid ??= await listDevices(deps));
+  let all: AnyDeviceInfo[] | undefined;
+  const listing = async (): Promise<AnyDeviceInfo[]> => (all ??= await listAllDevices(deps));
+  const hidOnly = async (): Promise<HidDeviceRecord[]> => (await listing()).filter((d) => d.transport === 'usb').map(toRecord);
+  const pcscOnly = async (): Promise<PcscKey[]> =>
+    (await listing()).flatMap((d) => (d.transport === 'pcsc' ? [{ reader: d.reader, applet: d.applet as PcscKey['applet'] }] : []));
   const out: Omit<Target, 'number'>[] = [];
   const seenPath = new Set<string>();
   const seenSerial = new Set<string>();
@@ -75,7 +83,9 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
     } else if (p.kind === 'touch') {
       throw new Fido2Error('usage', '--device touch picks one key; it cannot be one of several (use `fido2-manage select` to find a key, then name it).');
     } else {
-      add(fromHid(await selectHidDevice(p, { lister: async () => (await listing()).map(toRecord) })));
+      const key = await resolveKey(p, { lister: hidOnly, listPcsc: pcscOnly });
+      if (key.transport === 'pcsc') add({ selector: `pcsc:${key.reader}`, label: `pcsc:${key.reader}` });
+      else add(fromHid(key.device));
     }
   }
   if (out.length === 0) throw new Fido2Error('no-device', 'No FIDO security key found for --device all; check that the keys are plugged in (see `fido2-manage list`).');
@@ -83,4 +93,4 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
 }
 
 /** selectHidDevice takes raw records; the listing here is already sorted and deduplicated, and carries the fields it reads. */
-const toRecord = (d: DeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;
+const toRecord = (d: AnyDeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;
