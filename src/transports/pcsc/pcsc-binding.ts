@@ -20,16 +20,26 @@ export interface PcscSystem {
   close(): void;
 }
 
-/** What to install, per system, for a pcsc: selector to work. */
-export function pcscInstallHint(platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'linux') return 'install and start the PC/SC service (Debian/Ubuntu: apt install pcscd libpcsclite1; systemctl start pcscd.socket)';
-  if (platform === 'darwin') return 'macOS has PC/SC built in; reinstall fido2-manage so its optional dependency pcsc-mini is installed';
-  if (platform === 'win32') return 'Windows has PC/SC built in (the Smart Card service); reinstall fido2-manage so its optional dependency pcsc-mini is installed';
-  return 'this system needs a PC/SC service and the optional dependency pcsc-mini';
+/**
+ * What to install, per system, for a pcsc: selector to work. Linux needs the
+ * pcscd service and its client library; macOS and Windows have PC/SC built in,
+ * so there only the optional npm dependency can be missing.
+ */
+export function pcscInstallHint(missing: 'binding' | 'service', platform: NodeJS.Platform = process.platform): string {
+  const npm = 'the optional dependency pcsc-mini (npm install pcsc-mini where fido2-manage is installed)';
+  if (platform === 'linux') {
+    return missing === 'service'
+      ? 'install and start the PC/SC service (Debian/Ubuntu: apt install pcscd libpcsclite1; systemctl start pcscd.socket)'
+      : `install libpcsclite1 and pcscd (Debian/Ubuntu: apt install pcscd libpcsclite1) and ${npm}`;
+  }
+  if (platform === 'darwin' || platform === 'win32') {
+    return missing === 'service' ? 'check that the smart card service is running (Windows: "Smart Card" service)' : `install ${npm}; the system's PC/SC is built in`;
+  }
+  return `this system needs a PC/SC service and ${npm}`;
 }
 
-export function pcscUnavailable(why: string, cause?: unknown): Fido2Error {
-  return new Fido2Error('unsupported', `PC/SC readers cannot be used: ${why}; ${pcscInstallHint()}.`, { cause, reason: 'pcsc-unavailable' });
+export function pcscUnavailable(why: string, missing: 'binding' | 'service', cause?: unknown): Fido2Error {
+  return new Fido2Error('unsupported', `PC/SC readers cannot be used: ${why}; ${pcscInstallHint(missing)}.`, { cause, reason: 'pcsc-unavailable' });
 }
 
 /** pcsc-mini's error codes (PC/SC SCARD_E_* / SCARD_W_* names) that mean the card or reader went away. */
@@ -49,7 +59,7 @@ export function cardError(label: string, op: string, error: unknown): Fido2Error
   if (codeOf(error) === 'SharingViolation') {
     return new Fido2Error('transport', `The card at ${label} is in use by another program (${code}); close programs using it and retry`, { cause: error });
   }
-  if (codeOf(error) === 'NoService') return pcscUnavailable('the PC/SC service is not running', error);
+  if (codeOf(error) === 'NoService') return pcscUnavailable('the PC/SC service is not running', 'service', error);
   return new Fido2Error('transport', `PC/SC ${op} failed at ${label} (${code}); hold the key still on the reader and retry`, { cause: error });
 }
 
@@ -80,7 +90,7 @@ async function loadMini(): Promise<MiniModule> {
     const mod = (await import('pcsc-mini' as string)) as { default?: MiniModule } & MiniModule;
     return mod.default ?? mod;
   } catch (error) {
-    throw pcscUnavailable(`the PC/SC binding pcsc-mini did not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`, error);
+    throw pcscUnavailable(`the PC/SC binding pcsc-mini did not load (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`, 'binding', error);
   }
 }
 
@@ -108,8 +118,8 @@ export async function openPcsc(): Promise<PcscSystem> {
     client.start();
   } catch (error) {
     if (codeOf(error) === 'NoReadersAvailable') return emptySystem(client);
-    if (codeOf(error) === 'NoService') throw pcscUnavailable('the PC/SC service is not running', error);
-    throw pcscUnavailable(`the PC/SC service did not answer (${codeOf(error) || String(error)})`, error);
+    if (codeOf(error) === 'NoService') throw pcscUnavailable('the PC/SC service is not running', 'service', error);
+    throw pcscUnavailable(`the PC/SC service did not answer (${codeOf(error) || String(error)})`, 'service', error);
   }
   const started = Date.now();
   let settled: Promise<void> | undefined;
