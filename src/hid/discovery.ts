@@ -60,7 +60,7 @@ export function noDeviceMessage(env: { platform: NodeJS.Platform; root: boolean 
 export const NO_DEVICE_MESSAGE = noDeviceMessage();
 
 /** The --device forms, for usage errors. */
-export const DEVICE_FORMS = 'a number from `fido2-manage list`, a HID path as `list` shows it, serial:SERIAL, pcsc:READER (part of a PC/SC reader name), tcp:HOST:PORT (a software key) or sim';
+export const DEVICE_FORMS = 'a number from `fido2-manage list`, a HID path as `list` shows it, serial:SERIAL, tcp:HOST:PORT (a software key), pcsc:READER (part of a PC/SC reader name) or sim';
 
 const badDevice = (value: string, why: string): Fido2Error => new Fido2Error('usage', `Bad --device "${value}": ${why}; use ${DEVICE_FORMS}.`);
 
