@@ -244,7 +244,8 @@ export async function openChannel(selector: string | undefined, opts: OpenDevice
   const key = await resolveKey(parsed, opts);
   if (key.transport === 'usb') return openDevice(key.device.path, opts);
   const { openPcscKey } = await import('../transports/pcsc/readers.js');
-  return untilAborted(openPcscKey(key.reader, opts.log ? { log: opts.log } : {}), opts.signal);
+  const pcscOpts = { ...(opts.log ? { log: opts.log } : {}), ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) };
+  return untilAborted(openPcscKey(key.reader, pcscOpts), opts.signal);
 }
 
 /** Opens the selected key and allocates a CTAPHID channel on it. */

@@ -105,3 +105,10 @@ describe('pcsc: selectors', () => {
     expect(lockIdFor({ label: 'pcsc:Virtual PCD 00 00' })).toBe('pcsc:Virtual PCD 00 00');
   });
 });
+
+describe('bounded waits', () => {
+  it('a card that never answers an APDU is a transport error after the timeout, not a hang', async () => {
+    const silent = { label: 'pcsc:Mute 00', transmit: () => new Promise<Uint8Array>(() => undefined), close: async () => undefined };
+    await expect(Iso7816Channel.open(silent, { timeoutMs: 50 })).rejects.toMatchObject({ kind: 'transport', reason: 'timeout' });
+  });
+});

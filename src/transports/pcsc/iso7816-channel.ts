@@ -21,6 +21,8 @@ export interface Iso7816Options {
   log?: (line: string) => void;
   pollMs?: number;
   extended?: boolean;
+  /** Bound on each APDU's answer (--timeout); a touch wait is many short polls, each bounded. Default 5000 ms. */
+  timeoutMs?: number;
 }
 
 export interface ApduStats {
@@ -42,7 +44,7 @@ export class Iso7816Channel implements KeyChannel {
   /** Selects the FIDO applet; a card that names no protocol or U2F_V2 is probed with getInfo, as a CTAP2 key also answers U2F_V2. */
   static async open(link: CardLink, opts: Iso7816Options = {}): Promise<Iso7816Channel> {
     const stats: ApduStats = { apdusSent: 0 };
-    const pipe = countingPipe(link, stats, opts.log);
+    const pipe = countingPipe(link, stats, opts.log, opts.timeoutMs ?? 5000);
     const applet = await selectApplet(pipe);
     let cbor = applet === 'FIDO_2_0';
     if (!cbor) cbor = await answersCtap2(pipe, opts);
@@ -96,11 +98,18 @@ async function answersCtap2(pipe: ApduPipe, opts: Iso7816Options): Promise<boole
   }
 }
 
-function countingPipe(link: ApduPipe, stats: ApduStats, log: ((line: string) => void) | undefined): ApduPipe {
+function countingPipe(link: CardLink, stats: ApduStats, log: ((line: string) => void) | undefined, timeoutMs: number): ApduPipe {
   return {
     async transmit(apdu: Uint8Array): Promise<Uint8Array> {
       stats.apdusSent++;
-      const reply = await link.transmit(apdu);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Fido2Error('transport', `No answer from the card at ${link.label} within ${timeoutMs / 1000} s; hold it still on the reader (or replug it) and retry`, { reason: 'timeout' })),
+          timeoutMs,
+        );
+      });
+      const reply = await Promise.race([link.transmit(apdu), late]).finally(() => clearTimeout(timer));
       if (log) {
         const h = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2, '0');
         const sw = reply.length >= 2 ? swHex(parseResponse(reply).sw) : '----';
