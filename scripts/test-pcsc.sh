@@ -17,10 +17,12 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 command -v pcscd >/dev/null || { echo "test-pcsc: pcscd is not installed (Debian: apt install pcscd vsmartcard-vpcd)" >&2; exit 1; }
-if ! pgrep -x pcscd >/dev/null; then
+# pcscd serves this socket while it runs and removes it on exit (a pid alone may be a zombie).
+socket=${PCSCLITE_CSOCK_NAME:-/run/pcscd/pcscd.comm}
+if [ ! -S "$socket" ]; then
   pcscd -f >/dev/null 2>&1 &
   started_pcscd=$!
-  for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
 fi
 
 node bin/fido2-manage.js sim --vpcd "$VPCD" >/dev/null 2>&1 &
