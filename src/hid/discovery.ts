@@ -241,7 +241,8 @@ export async function resolveKey(
 export async function openChannel(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<KeyChannel> {
   const parsed = parseDeviceSelector(selector);
   if (parsed.kind !== 'pcsc' && parsed.kind !== 'index' && parsed.kind !== 'auto') return openDevice(selector, opts);
-  const key = await resolveKey(parsed, opts);
+  // pcsc:NAME is matched once, by openPcscKey itself, in the context that then holds the card.
+  const key = parsed.kind === 'pcsc' ? { transport: 'pcsc' as const, reader: parsed.reader } : await resolveKey(parsed, opts);
   if (key.transport === 'usb') return openDevice(key.device.path, opts);
   const { openPcscKey } = await import('../transports/pcsc/readers.js');
   const pcscOpts = { ...(opts.log ? { log: opts.log } : {}), ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) };
