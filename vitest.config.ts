@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    testTimeout: 20000,
+    testTimeout: 60000,
     hookTimeout: 20000,
   },
 });

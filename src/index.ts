@@ -15,7 +15,7 @@ import type { KeyState } from './operations/settings-plan.js';
 import { type Policy, validatePolicy } from './fleet/policy.js';
 import type { FleetEvent } from './fleet/runner.js';
 import { exitCodeFor, EXIT_CODES } from './commands/exit-codes.js';
-import { type DeviceInfo, listDevices, openDevice } from './devices/discovery.js';
+import { type DeviceInfo, listDevices, openChannel } from './devices/discovery.js';
 import { Fido2Key, type KeyOptions } from './api/key.js';
 import type { ErrorKind } from './errors.js';
 
@@ -59,9 +59,9 @@ export function listKeys(): Promise<DeviceInfo[]> {
   return listDevices();
 }
 
-/** Opens one key: a `list` index, HID path, serial:SERIAL, tcp:HOST:PORT or sim. */
+/** Opens one key: a `list` index, HID path, serial:SERIAL, pcsc:READER, tcp:HOST:PORT or sim. */
 export async function openKey(selector: string, opts: KeyOptions & { timeoutMs?: number } = {}): Promise<Fido2Key> {
-  const device = await openDevice(selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const device = await openChannel(selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
   return new Fido2Key(device, opts);
 }
 

@@ -1,4 +1,4 @@
-import { parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import { parseDeviceSelector, resolveKey } from '../devices/discovery.js';
 import { notice } from './output.js';
 
 /**
@@ -30,10 +30,18 @@ export async function withDeviceLock<T>(
     const { resolveTcpAddress } = await import('../devices/key-identity.js');
     lockId = lockIdFor({ label: tcpLabel(await resolveTcpAddress(parsed.host), parsed.port) });
   } else {
-    const d = await selectHidDevice(parsed);
-    label = d.path;
-    target = d.path;
-    lockId = lockIdFor(d.serialNumber ? { path: d.path, serial: d.serialNumber, label } : { path: d.path, label });
+    const key = await resolveKey(parsed);
+    if (key.transport === 'pcsc') {
+      // The reader is the key's identity: the card in it has no serial PC/SC can read before SELECT.
+      label = `pcsc:${key.reader}`;
+      target = label;
+      lockId = lockIdFor({ label });
+    } else {
+      const d = key.device;
+      label = d.path;
+      target = d.path;
+      lockId = lockIdFor(d.serialNumber ? { path: d.path, serial: d.serialNumber, label } : { path: d.path, label });
+    }
   }
   const onWait = (): void =>
     notice(`Another fido2-manage is using the key at ${label}; waiting up to ${opts.timeoutMs / 1000} s for it to finish...`);

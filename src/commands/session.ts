@@ -1,6 +1,6 @@
 import { onInterrupt } from './interrupt.js';
-import { openDevice } from '../devices/discovery.js';
-import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
+import { openChannel } from '../devices/discovery.js';
+import type { KeyChannel } from '../ctap/channel.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { Fido2Error } from '../errors.js';
 import { type GlobalOptions, timeoutMs } from './global-options.js';
@@ -13,7 +13,7 @@ import { exitCodeFor } from './exit-codes.js';
 
 /** One open key for the life of one command. */
 export interface Session {
-  device: CtapHidDevice;
+  device: KeyChannel;
   ctap: Ctap2;
   label: string;
 }
@@ -26,7 +26,7 @@ export interface Session {
  */
 export interface SessionOptions {
   /** Opens the key another way than by g.device (the guided reset opens the key that came back). */
-  open?: (log: ((line: string) => void) | undefined) => Promise<CtapHidDevice>;
+  open?: (log: ((line: string) => void) | undefined) => Promise<KeyChannel>;
 }
 
 export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promise<T>, so: SessionOptions = {}): Promise<T> {
@@ -47,8 +47,8 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
   };
   const log = g.verbose ? (line: string) => process.stderr.write(`[ctaphid] ${line}\n`) : undefined;
   try {
-    const run = async (open: () => Promise<CtapHidDevice>): Promise<T> => {
-      let device: CtapHidDevice | undefined;
+    const run = async (open: () => Promise<KeyChannel>): Promise<T> => {
+      let device: KeyChannel | undefined;
       try {
         device = await open();
         if (interrupt.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled; nothing was changed on the key.');
@@ -75,7 +75,7 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
     }
     // Closed before the lock is released, so the next run never meets this connection.
     return await withDeviceLock(g.device, { timeoutMs: timeoutMs(g), signal: interrupt.signal }, (selector) =>
-      run(() => openDevice(selector, { timeoutMs: timeoutMs(g), log, signal: interrupt.signal })),
+      run(() => openChannel(selector, { timeoutMs: timeoutMs(g), log, signal: interrupt.signal })),
     );
   } finally {
     interrupt.dispose();
@@ -96,7 +96,7 @@ async function withOpenKey<T>(
   fn: (s: Session) => Promise<T>,
   log: ((line: string) => void) | undefined,
 ): Promise<T> {
-  const device = await openDevice(selector, { timeoutMs: timeoutMs(g), log, signal: k.signal });
+  const device = await openChannel(selector, { timeoutMs: timeoutMs(g), log, signal: k.signal });
   try {
     if (k.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
     const ctap = new Ctap2(device, { signal: k.signal, onKeepalive: (st) => st === 'upneeded' && k.onTouch() });

@@ -1,12 +1,14 @@
 /**
  * Finding and opening a security key from a --device selector: a 1-based
- * index, an OS HID path, tcp:HOST:PORT (software key) or sim (in-process
- * virtual key).
+ * index, an OS HID path, tcp:HOST:PORT (software key), sim (in-process
+ * virtual key) or pcsc:READER (a PC/SC reader's card; src/transports/pcsc).
  */
 import { Fido2Error } from '../errors.js';
 import { CtapHidDevice, type CtapHidOptions, openCancelledError } from '../transports/ctaphid/ctaphid.js';
 import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
 import type { Transport } from '../transports/ctaphid/transport.js';
+import type { KeyChannel } from '../ctap/channel.js';
+import type { PcscKey } from '../transports/pcsc/readers.js';
 
 export interface DeviceInfo {
   /** 1-based position in the list, stable for one set of plugged keys (sorted by path). */
@@ -26,7 +28,9 @@ export type DeviceSelector =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'index'; index: number }
   | { kind: 'serial'; serial: string }
-  | { kind: 'path'; path: string };
+  | { kind: 'path'; path: string }
+  /** A PC/SC reader by (part of) its name, case-insensitive. */
+  | { kind: 'pcsc'; reader: string };
 
 /** Test seams: where device records come from and how a HID path or TCP address is opened. */
 export interface DiscoveryDeps {
@@ -34,6 +38,8 @@ export interface DiscoveryDeps {
   openHid?: (path: string) => Promise<Transport>;
   openTcp?: (host: string, port: number) => Promise<Transport>;
   openSim?: () => Promise<Transport>;
+  /** PC/SC readers that hold a FIDO key (default: the lazily loaded binding; [] without it). */
+  listPcsc?: () => Promise<PcscKey[]>;
 }
 
 export interface OpenDeviceOptions extends Pick<CtapHidOptions, 'timeoutMs' | 'log' | 'signal'>, DiscoveryDeps {}
@@ -54,7 +60,7 @@ export function noDeviceMessage(env: { platform: NodeJS.Platform; root: boolean 
 export const NO_DEVICE_MESSAGE = noDeviceMessage();
 
 /** The --device forms, for usage errors. */
-export const DEVICE_FORMS = 'a number from `fido2-manage list`, a HID path as `list` shows it, serial:SERIAL, tcp:HOST:PORT (a software key) or sim';
+export const DEVICE_FORMS = 'a number from `fido2-manage list`, a HID path as `list` shows it, serial:SERIAL, tcp:HOST:PORT (a software key), pcsc:READER (part of a PC/SC reader name) or sim';
 
 const badDevice = (value: string, why: string): Fido2Error => new Fido2Error('usage', `Bad --device "${value}": ${why}; use ${DEVICE_FORMS}.`);
 
@@ -77,6 +83,11 @@ export function parseDeviceSelector(s: string | undefined): DeviceSelector {
       throw badDevice(value, 'a software key is tcp:HOST:PORT with a port from 1 to 65535, e.g. tcp:127.0.0.1:35962');
     }
     return { kind: 'tcp', host: match[1]!, port };
+  }
+  if (/^pcsc:/i.test(value)) {
+    const reader = value.slice(5).trim();
+    if (reader === '') throw badDevice(value, 'the reader name is missing (e.g. pcsc:ACS, as `fido2-manage list` shows it)');
+    return { kind: 'pcsc', reader };
   }
   if (/^serial:/i.test(value)) {
     const serial = value.slice(7);
@@ -157,10 +168,92 @@ export async function selectHidDevice(
   throw new Fido2Error('no-device', `No FIDO security key at ${selector.path}; connected keys:\n${listing}`);
 }
 
+/** A PC/SC reader's FIDO key as `list` shows it; numbered after the HID keys. */
+export interface PcscDeviceInfo {
+  index: number;
+  transport: 'pcsc';
+  /** The selector and lock identity: `pcsc:<full reader name>`. */
+  path: string;
+  reader: string;
+  /** The applet's SELECT answer: FIDO_2_0, U2F_V2, or unknown (a bare 9000). */
+  applet: string;
+}
+
+export type AnyDeviceInfo = (DeviceInfo & { transport: 'usb' }) | PcscDeviceInfo;
+
+async function defaultPcscLister(): Promise<PcscKey[]> {
+  return (await import('../transports/pcsc/readers.js')).listPcscKeys();
+}
+
+/**
+ * Every key a --device number names: HID keys first (path order), then PC/SC
+ * readers that hold a FIDO key (name order). Without PC/SC support the list
+ * is the HID keys alone.
+ */
+export async function listAllDevices(deps: Pick<DiscoveryDeps, 'lister' | 'listPcsc'> = {}): Promise<AnyDeviceInfo[]> {
+  const hid = await listDevices(deps);
+  const pcsc = await (deps.listPcsc ?? defaultPcscLister)();
+  return [
+    ...hid.map((d) => ({ ...d, transport: 'usb' as const })),
+    ...pcsc.map((k, i): PcscDeviceInfo => ({ index: hid.length + i + 1, transport: 'pcsc', path: `pcsc:${k.reader}`, reader: k.reader, applet: k.applet })),
+  ];
+}
+
+/** Where a selector points once resolved: a HID key, or a reader by its full name. */
+export type ResolvedKey = { transport: 'usb'; device: DeviceInfo } | { transport: 'pcsc'; reader: string };
+
+/**
+ * Resolves a selector that names an attached key. A number past the HID keys
+ * counts on into the PC/SC readers (as `list` numbers them); with no key given
+ * and no HID key attached, a single PC/SC key is taken.
+ */
+export async function resolveKey(
+  selector: DeviceSelector & { kind: 'auto' | 'index' | 'path' | 'serial' | 'pcsc' },
+  deps: Pick<DiscoveryDeps, 'lister' | 'listPcsc'> = {},
+): Promise<ResolvedKey> {
+  if (selector.kind === 'pcsc') {
+    return { transport: 'pcsc', reader: await (await import('../transports/pcsc/readers.js')).resolveReader(selector.reader) };
+  }
+  if (selector.kind === 'index' || selector.kind === 'auto') {
+    const hid = await listDevices(deps);
+    const past = selector.kind === 'index' ? selector.index > hid.length : hid.length === 0;
+    if (past) {
+      const pcsc = await (deps.listPcsc ?? defaultPcscLister)();
+      const i = selector.kind === 'index' ? selector.index - hid.length - 1 : pcsc.length === 1 ? 0 : -1;
+      if (i >= 0 && i < pcsc.length) return { transport: 'pcsc', reader: pcsc[i]!.reader };
+      if (selector.kind === 'auto' && pcsc.length > 1) {
+        throw new Fido2Error('usage', `${pcsc.length} PC/SC readers hold a FIDO key; pass --device N or --device pcsc:NAME:\n${pcsc.map((k, n) => `  ${n + 1}: pcsc:${k.reader}`).join('\n')}`);
+      }
+      if (selector.kind === 'index' && pcsc.length > 0) {
+        throw new Fido2Error('no-device', `There is no security key number ${selector.index}; ${hid.length} HID key(s) and ${pcsc.length} PC/SC key(s) are connected (see \`fido2-manage list\`)`);
+      }
+    }
+    const lister = async (): Promise<HidDeviceRecord[]> => hid as unknown as HidDeviceRecord[];
+    return { transport: 'usb', device: await selectHidDevice(selector, { lister }) };
+  }
+  return { transport: 'usb', device: await selectHidDevice(selector, deps) };
+}
+
+/**
+ * Opens the selected key over whatever reaches it: CTAPHID for HID, tcp: and
+ * sim; ISO 7816 APDUs for a PC/SC reader (loaded only then).
+ */
+export async function openChannel(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<KeyChannel> {
+  const parsed = parseDeviceSelector(selector);
+  if (parsed.kind !== 'pcsc' && parsed.kind !== 'index' && parsed.kind !== 'auto') return openDevice(selector, opts);
+  // pcsc:NAME is matched once, by openPcscKey itself, in the context that then holds the card.
+  const key = parsed.kind === 'pcsc' ? { transport: 'pcsc' as const, reader: parsed.reader } : await resolveKey(parsed, opts);
+  if (key.transport === 'usb') return openDevice(key.device.path, opts);
+  const { openPcscKey } = await import('../transports/pcsc/readers.js');
+  const pcscOpts = { ...(opts.log ? { log: opts.log } : {}), ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) };
+  return untilAborted(openPcscKey(key.reader, pcscOpts), opts.signal);
+}
+
 /** Opens the selected key and allocates a CTAPHID channel on it. */
 export async function openDevice(selector: string | undefined, opts: OpenDeviceOptions = {}): Promise<CtapHidDevice> {
   const parsed = parseDeviceSelector(selector);
   if (parsed.kind === 'touch') throw new Fido2Error('usage', 'Internal error: --device touch is chosen above the HID layer');
+  if (parsed.kind === 'pcsc') throw new Fido2Error('usage', 'Internal error: a pcsc: selector is opened with openChannel');
   const opening = (async (): Promise<Transport> => {
     if (parsed.kind === 'sim') {
       return opts.openSim ? await opts.openSim() : await (await import('../transports/in-process/sim-transport.js')).openSimTransport();
@@ -203,7 +296,7 @@ function whenAborted(signal: AbortSignal): Promise<void> {
  * Ctrl-C while a transport is still opening (a TCP connect, a HID open) ends
  * the wait at once; a transport that opens later is closed unused.
  */
-async function untilAborted(opening: Promise<Transport>, signal: AbortSignal | undefined): Promise<Transport> {
+async function untilAborted<T extends { close(): Promise<void> }>(opening: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return opening;
   const result = await Promise.race([opening, signal.aborted ? undefined : whenAborted(signal)]);
   if (result === undefined) {

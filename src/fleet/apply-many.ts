@@ -1,5 +1,5 @@
 /** `apply` over many keys: open each target, run the policy under its locks, collect per-key results. */
-import { openDevice, type DiscoveryDeps } from '../devices/discovery.js';
+import { openChannel, type DiscoveryDeps } from '../devices/discovery.js';
 import { Fido2Error } from '../errors.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { pinAuthorizer } from '../operations/authorizer.js';
@@ -33,7 +33,7 @@ export async function applyToTargets(targets: readonly Target[], policy: Policy,
   // The same cross-process lock a single-key command takes, so `apply` and e.g. `uvs` never interleave on a key.
   const lock: KeyLock = (id, o, fn) => withKeyLock(id, o, fn);
   return runOnKeys(targets, { lock, ...opts }, async (t, ctx) => {
-    const device = await openDevice(t.selector, { ...opts.deps, signal: ctx.signal, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+    const device = await openChannel(t.selector, { ...opts.deps, signal: ctx.signal, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
     try {
       if (ctx.signal.aborted) throw new Fido2Error('cancelled', 'Cancelled before this key was started; nothing was changed on it.');
       const pins = opts.pinsFor?.(t) ?? {};

@@ -30,7 +30,7 @@ export interface KeyLockOptions {
   onWait?: () => void;
 }
 
-/** What identifies one key to lock: the HID serial or path, the `tcp:` address, or the virtual key's state file. */
+/** What identifies one key to lock: the HID serial or path, the `tcp:` address, `pcsc:<reader>`, or the virtual key's state file. */
 export interface LockableDevice {
   path?: string;
   serial?: string;
@@ -46,6 +46,8 @@ export interface LockableDevice {
  * address (resolveTcpAddress), as withDeviceLock and resolveTargets give it.
  */
 export function lockIdFor(device: LockableDevice): string {
+  // A PC/SC reader by its full name: whichever card is in it is one key at a time.
+  if (/^pcsc:/.test(device.label)) return device.label;
   if (device.serial || device.path) return keyIdentity({ kind: 'hid', path: device.path ?? '', ...(device.serial ? { serial: device.serial } : {}) });
   if (device.stateFile) return keyIdentity({ kind: 'sim', stateFile: device.stateFile });
   const tcp = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d+)$/i.exec(device.label);

@@ -1,11 +1,13 @@
 /**
  * Which keys a command works on: `--device` repeated, comma lists, and `all`
- * (every attached FIDO HID key); tcp: and sim selectors mix with HID ones. The
- * same key named twice is worked on once: matched by keyIdentity, the identity
- * the key lock uses too (serial, else path, for HID; the resolved address for tcp:).
+ * (every attached FIDO HID key and PC/SC reader holding a FIDO key); tcp:, sim
+ * and pcsc: selectors mix with HID ones. The same key named twice is worked on
+ * once: matched by keyIdentity, the identity the key lock uses too (serial, else
+ * path, for HID; the resolved address for tcp:; the reader's full name for pcsc:).
  */
-import { type DeviceInfo, type DiscoveryDeps, listDevices, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, listAllDevices, parseDeviceSelector, resolveKey } from '../devices/discovery.js';
 import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
+import type { PcscKey } from '../transports/pcsc/readers.js';
 import { Fido2Error } from '../errors.js';
 import { type Lookup, keyIdentity, resolveTcpAddress } from '../devices/key-identity.js';
 import { tcpLabel } from '../transports/tcp/tcp-transport.js';
@@ -35,18 +37,24 @@ export function isMany(values: readonly string[]): boolean {
   return values.length > 1 || values.some((v) => v.toLowerCase() === 'all');
 }
 
-function fromHid(d: DeviceInfo): Omit<Target, 'number'> & { id: string } {
-  const t: Omit<Target, 'number'> & { id: string } = { selector: d.path, label: d.path, path: d.path, id: keyIdentity({ kind: 'hid', path: d.path, ...(d.serialNumber ? { serial: d.serialNumber } : {}) }) };
+function fromHid(d: DeviceInfo | AnyDeviceInfo): Omit<Target, 'number'> & { id: string } {
+  // A PC/SC reader: its `pcsc:<full name>` is selector, label and identity (no HID path: the lock is `pcsc:<name>`).
+  if ('transport' in d && d.transport === 'pcsc') return { selector: d.path, label: d.path, id: d.path };
+  const t: Omit<Target, 'number'> & { id: string } = { selector: d.path, label: d.path, path: d.path, id: keyIdentity({ kind: 'hid', path: d.path, ...('serialNumber' in d && d.serialNumber ? { serial: d.serialNumber } : {}) }) };
+  if (!('serialNumber' in d)) return t;
   if (d.serialNumber) t.serial = d.serialNumber;
   if (d.product) t.product = d.product;
   return t;
 }
 
 /** Resolves selectors to distinct targets, in the order first named. HID keys are listed once. */
-export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister'> & { lookup?: Lookup } = {}): Promise<Target[]> {
+export async function resolveTargets(values: readonly string[], deps: Pick<DiscoveryDeps, 'lister' | 'listPcsc'> & { lookup?: Lookup } = {}): Promise<Target[]> {
   if (values.length === 0) throw new Fido2Error('usage', 'No key selected; pass --device with one or more keys, or --device all.');
-  let hid: DeviceInfo[] | undefined;
-  const listing = async (): Promise<DeviceInfo[]> => (hid ??= await listDevices(deps));
+  let all: AnyDeviceInfo[] | undefined;
+  const listing = async (): Promise<AnyDeviceInfo[]> => (all ??= await listAllDevices(deps));
+  const hidOnly = async (): Promise<HidDeviceRecord[]> => (await listing()).filter((d) => d.transport === 'usb').map(toRecord);
+  const pcscOnly = async (): Promise<PcscKey[]> =>
+    (await listing()).flatMap((d) => (d.transport === 'pcsc' ? [{ reader: d.reader, applet: d.applet as PcscKey['applet'] }] : []));
   const out: Omit<Target, 'number'>[] = [];
   const seen = new Set<string>();
   const add = (t: Omit<Target, 'number'> & { id: string }): void => {
@@ -72,7 +80,9 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
     } else if (p.kind === 'touch') {
       throw new Fido2Error('usage', '--device touch picks one key; it cannot be one of several (use `fido2-manage select` to find a key, then name it).');
     } else {
-      add(fromHid(await selectHidDevice(p, { lister: async () => (await listing()).map(toRecord) })));
+      const key = await resolveKey(p, { lister: hidOnly, listPcsc: pcscOnly });
+      if (key.transport === 'pcsc') add({ selector: `pcsc:${key.reader}`, label: `pcsc:${key.reader}`, id: `pcsc:${key.reader}` });
+      else add(fromHid(key.device));
     }
   }
   if (out.length === 0) throw new Fido2Error('no-device', 'No FIDO security key found for --device all; check that the keys are plugged in (see `fido2-manage list`).');
@@ -80,4 +90,4 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
 }
 
 /** selectHidDevice takes raw records; the listing here is already sorted and deduplicated, and carries the fields it reads. */
-const toRecord = (d: DeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;
+const toRecord = (d: AnyDeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;

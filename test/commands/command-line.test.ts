@@ -18,7 +18,7 @@ describe('--device', () => {
   it.each(['-1', 'abc', 'tcp:localhost', 'tcp:127.0.0.1:0'])('%s is a usage error naming the accepted forms, in text and JSON', async (device) => {
     const text = await runCli(['info', '--device', device]);
     expect(text.code).toBe(2);
-    expect(text.stderr).toMatch(new RegExp(`^fido2-manage: Bad --device "${device.replace(/[.]/g, '\\.')}": .*; use a number from \`fido2-manage list\`, a HID path as \`list\` shows it, serial:SERIAL, tcp:HOST:PORT \\(a software key\\) or sim\\.\\n$`));
+    expect(text.stderr).toMatch(new RegExp(`^fido2-manage: Bad --device "${device.replace(/[.]/g, '\\.')}": .*; use a number from \`fido2-manage list\`, a HID path as \`list\` shows it, serial:SERIAL, tcp:HOST:PORT \\(a software key\\), pcsc:READER \\(part of a PC/SC reader name\\) or sim\\.\\n$`));
     const json = await runCli(['info', '--device', device, '--json']);
     expect(json.code).toBe(2);
     expect(parse(json.stdout)).toMatchObject({ ok: false, device, error: { kind: 'usage', exitCode: 2 } });

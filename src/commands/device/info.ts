@@ -2,6 +2,8 @@ import { type AuthenticatorInfo, toJson } from '../../ctap/get-info.js';
 import { ClientPin } from '../../ctap/client-pin.js';
 import { CtapError } from '../../ctap/errors.js';
 import type { GlobalOptions } from '../global-options.js';
+import type { KeyChannel } from '../../ctap/channel.js';
+import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
 import { describeOption } from './option-meanings.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
@@ -14,22 +16,27 @@ interface Retries {
 
 export async function runInfo(g: GlobalOptions): Promise<void> {
   await withSession(g, async (s) => {
-    const ctaphid = {
-      protocolVersion: s.device.version.protocol,
-      deviceVersion: `${s.device.version.major}.${s.device.version.minor}.${s.device.version.build}`,
-      capabilities: s.device.capabilities,
-    };
+    const link = linkFacts(s.device);
     const info = s.device.capabilities.cbor ? await getInfoOrU2f(s.ctap) : undefined;
     if (info === undefined) {
-      if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: false, u2fOnly: true });
+      if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: false, u2fOnly: true });
       printLine(`Device: ${s.label}`);
       printLine('This key speaks only U2F (CTAP1): it has no PIN, always-UV or other CTAP2 settings to manage.');
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
+    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, info: toJson(info), ...retries });
     printText(s.label, info, retries);
   });
+}
+
+/** What the transport says about the key: CTAPHID_INIT's versions for HID, the applet's SELECT answer for PC/SC. */
+function linkFacts(device: KeyChannel): { ctaphid: object } | { pcsc: object } {
+  if ('version' in device) {
+    const v = (device as CtapHidDevice).version;
+    return { ctaphid: { protocolVersion: v.protocol, deviceVersion: `${v.major}.${v.minor}.${v.build}`, capabilities: device.capabilities } };
+  }
+  return { pcsc: { applet: 'applet' in device ? device.applet : 'unknown', capabilities: device.capabilities } };
 }
 
 async function getInfoOrU2f(ctap: { getInfo(): Promise<AuthenticatorInfo> }): Promise<AuthenticatorInfo | undefined> {

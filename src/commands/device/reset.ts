@@ -61,6 +61,7 @@ async function resolveTarget(g: GlobalOptions, deps: ResetDeps): Promise<Target>
     // Candidates for a bare --device touch are the attached HID keys, so the choice has its list entry.
     return { kind: 'hid', device: { ...key, vendorId: key.vendorId ?? 0, productId: key.productId ?? 0 } };
   }
+  if (parsed.kind === 'pcsc') throw new Fido2Error('unsupported', 'reset is not offered over PC/SC yet (it needs the key taken off and back on the reader within seconds); reset it over USB.');
   // With several keys attached and none chosen this refuses, listing them.
   return { kind: 'hid', device: await selectHidDevice(parsed, deps) };
 }

@@ -47,6 +47,7 @@ async function candidatesFor(selectors: readonly string[], g: GlobalOptions, o: 
   for (const [i, s] of selectors.entries()) {
     const parsed = parseDeviceSelector(s);
     if (parsed.kind === 'touch' || parsed.kind === 'auto') throw new Fido2Error('usage', `"${s}" cannot be a candidate for selection by touch; name keys by index, path, serial:, tcp: or sim.`);
+    if (parsed.kind === 'pcsc') throw new Fido2Error('unsupported', `"${s}": selection by touch is not offered over PC/SC (a card on a reader is already the one chosen); name it with --device ${s}.`);
     if (parsed.kind === 'sim' || parsed.kind === 'tcp') {
       out.push({ label: s, key: { index: i + 1, path: s }, open: () => openDevice(s, { ...o, timeoutMs: timeoutMs(g) }) });
     } else {

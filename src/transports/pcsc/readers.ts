@@ -1,0 +1,101 @@
+/**
+ * PC/SC readers that hold a FIDO key: listing (a reader counts once its card
+ * answers SELECT of the FIDO applet) and picking one by (part of) its name.
+ */
+import { Fido2Error } from '../../errors.js';
+import type { AppletVersion } from './apdu.js';
+import { selectApplet } from './exchange.js';
+import { Iso7816Channel, type Iso7816Options } from './iso7816-channel.js';
+import { openPcsc, type PcscSystem, type ReaderState } from './pcsc-binding.js';
+
+export interface PcscKey {
+  /** The reader's full name, as the PC/SC service reports it. */
+  reader: string;
+  applet: AppletVersion;
+}
+
+/** The selector and lock identity of a reader: `pcsc:<full reader name>`. */
+export const pcscLabel = (reader: string): string => `pcsc:${reader}`;
+
+export interface PcscDeps {
+  openSystem?: () => Promise<PcscSystem>;
+}
+
+/**
+ * Readers whose card answers the FIDO applet's SELECT, in name order. Without
+ * the binding or the service this is an empty list: HID keys are listed as before.
+ */
+export async function listPcscKeys(deps: PcscDeps = {}): Promise<PcscKey[]> {
+  let system: PcscSystem;
+  try {
+    system = await (deps.openSystem ?? openPcsc)();
+  } catch {
+    return [];
+  }
+  try {
+    const out: PcscKey[] = [];
+    for (const r of await system.readers()) {
+      if (!r.cardPresent) continue;
+      const link = await system.connect(r.name).catch(() => undefined);
+      if (!link) continue;
+      try {
+        out.push({ reader: r.name, applet: await selectApplet(link) });
+      } catch {
+        // Another kind of card (a bank card, an ID card): not a key.
+      } finally {
+        await link.close();
+      }
+    }
+    return out;
+  } finally {
+    system.close();
+  }
+}
+
+/**
+ * The one reader a `pcsc:NAME` selector names; pure. An exact name wins, else
+ * a case-insensitive part of the name among readers that hold a card.
+ */
+export function matchReader(readers: readonly ReaderState[], query: string): ReaderState {
+  const exact = readers.find((r) => r.name === query);
+  if (exact) return exact;
+  const q = query.toLowerCase();
+  const named = readers.filter((r) => r.name.toLowerCase().includes(q));
+  const withCard = named.filter((r) => r.cardPresent);
+  const all = readers.map((r) => `  ${pcscLabel(r.name)}${r.cardPresent ? '' : ' (empty)'}`).join('\n');
+  if (withCard.length === 1) return withCard[0]!;
+  if (withCard.length > 1) {
+    throw new Fido2Error('usage', `--device pcsc:${query} matches ${withCard.length} readers with a card; give more of the name:\n${withCard.map((r) => `  ${pcscLabel(r.name)}`).join('\n')}`);
+  }
+  if (named.length > 0) throw new Fido2Error('no-device', `No card on the PC/SC reader matching "${query}"; put the key on the reader (or plug it in) and retry`);
+  throw new Fido2Error('no-device', readers.length === 0 ? `No PC/SC reader is connected (asked for pcsc:${query})` : `No PC/SC reader matches "${query}"; readers:\n${all}`);
+}
+
+/** Resolves `pcsc:NAME` to the reader's full name without opening the card (for the key lock). */
+export async function resolveReader(query: string, deps: PcscDeps = {}): Promise<string> {
+  const system = await (deps.openSystem ?? openPcsc)();
+  try {
+    return matchReader(await system.readers(), query).name;
+  } finally {
+    system.close();
+  }
+}
+
+/** Opens the card in the reader `query` names and selects the FIDO applet; the PC/SC context lives as long as the channel. */
+export async function openPcscKey(query: string, opts: Iso7816Options & PcscDeps = {}): Promise<Iso7816Channel> {
+  const system = await (opts.openSystem ?? openPcsc)();
+  try {
+    const reader = matchReader(await system.readers(), query);
+    const link = await system.connect(reader.name);
+    const owned = { ...link, label: link.label, transmit: (a: Uint8Array) => link.transmit(a), close: async () => { await link.close(); system.close(); } };
+    try {
+      return await Iso7816Channel.open(owned, opts);
+    } catch (error) {
+      await link.close();
+      throw error;
+    }
+  } catch (error) {
+    system.close();
+    throw error;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The CLI over PC/SC against the virtual key as a card (`sim --vpcd`) in
+ * pcscd's vpcd reader. Needs pcscd, vsmartcard-vpcd, python3-fido2 and
+ * pyscard: scripts/test-pcsc.sh starts pcscd and a fresh sim and sets
+ * FIDO2_PCSC_TEST=1. Without it the file is skipped, saying so.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../commands/harness.js';
+
+const enabled = process.env.FIDO2_PCSC_TEST === '1';
+const title = enabled ? 'PC/SC: the CLI against sim --vpcd' : 'PC/SC: the CLI against sim --vpcd — SKIPPED: needs pcscd and vpcd; run scripts/test-pcsc.sh (sets FIDO2_PCSC_TEST=1)';
+if (!enabled) console.warn(`${title}`);
+const DEVICE = ['--device', 'pcsc:Virtual'];
+const PIN = '24681357';
+const MAKE_PASSKEY = fileURLToPath(new URL('./make_passkey.py', import.meta.url));
+
+interface Info {
+  device: string;
+  pcsc?: { applet: string };
+  info: { options: Record<string, boolean>; minPINLength?: number };
+  pinRetries?: number;
+}
+
+async function info(): Promise<Info> {
+  const r = await runCli(['info', '--json', ...DEVICE]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Info;
+}
+
+// The steps build on each other (one card, one state): they run in order.
+describe.skipIf(!enabled).sequential(title, () => {
+  it('list shows the vpcd reader with its FIDO key, transport pcsc', async () => {
+    const r = await runCli(['list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const devices = (JSON.parse(r.stdout) as { devices: { transport: string; reader?: string; path: string; applet?: string }[] }).devices;
+    expect(devices).toContainEqual(expect.objectContaining({ transport: 'pcsc', reader: 'Virtual PCD 00 00', path: 'pcsc:Virtual PCD 00 00', applet: 'FIDO_2_0' }));
+    // The empty second vpcd slot holds no key, so it is not listed.
+    expect(devices.some((d) => d.reader === 'Virtual PCD 00 01')).toBe(false);
+    const text = await runCli(['list']);
+    expect(text.stdout).toMatch(/pcsc:Virtual PCD 00 00 via pcsc/);
+  });
+
+  it('info reads getInfo over NFCCTAP_MSG: a fresh card, no PIN', async () => {
+    const i = await info();
+    expect(i.device).toBe('pcsc:Virtual PCD 00 00');
+    expect(i.pcsc?.applet).toBe('FIDO_2_0');
+    expect(i.info.options.clientPin).toBe(false);
+    expect(i.info.options.alwaysUv).toBe(false);
+  });
+
+  it('a passkey made by python-fido2 over PC/SC, then set-pin: the key reads clientPin on and 8 retries', async () => {
+    execFileSync('/usr/bin/python3', [MAKE_PASSKEY, 'Virtual', 'a.example', 'alice'], { stdio: 'pipe' });
+    const r = await runCli(['set-pin', ...DEVICE], { env: { FIDO2_NEW_PIN: PIN } });
+    expect(r.code, r.stderr).toBe(0);
+    const i = await info();
+    expect(i.info.options.clientPin).toBe(true);
+    expect(i.pinRetries).toBe(8);
+  });
+
+  it('credentials list shows the passkey python-fido2 made, with the PIN, spending no attempt', async () => {
+    const r = await runCli(['credentials', 'list', '--json', ...DEVICE], { env: { FIDO2_PIN: PIN } });
+    expect(r.code, r.stderr).toBe(0);
+    const listing = JSON.stringify(JSON.parse(r.stdout));
+    expect(listing).toContain('a.example');
+    expect(listing).toContain('alice');
+    expect((await info()).pinRetries).toBe(8);
+  });
+
+  it('uvs turns always-UV on, read back by info', async () => {
+    const r = await runCli(['uvs', ...DEVICE], { env: { FIDO2_PIN: PIN } });
+    expect(r.code, r.stderr).toBe(0);
+    expect((await info()).info.options.alwaysUv).toBe(true);
+  });
+
+  it('apply raises the minimum PIN length on the card (index-free pcsc selector), read back by info', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fido2-pcsc-'));
+    const policy = join(dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ pin: true, minPinLength: { length: 6 }, alwaysUv: true }));
+    const r = await runCli(['apply', policy, ...DEVICE], { env: { FIDO2_PIN: PIN } });
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const i = await info();
+    expect(i.info.minPINLength).toBe(6);
+    expect(i.info.options.alwaysUv).toBe(true);
+    // Again: nothing left to do.
+    const again = await runCli(['apply', policy, '--json', ...DEVICE], { env: { FIDO2_PIN: PIN } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/"changed": false/);
+  });
+
+  it('a reader name that matches nothing is exit 3 (no-device), one line, naming the readers', async () => {
+    const r = await runCli(['info', '--device', 'pcsc:no such reader']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/No PC\/SC reader matches "no such reader"/);
+  });
+});
