@@ -120,6 +120,24 @@ describe('Fido2Key fingerprints', () => {
     expect(hexIds(k)).toEqual(['0001']);
   });
 
+  it('reads the retries before the PIN, and a retries floor refuses before any PIN is sent', async () => {
+    const { k, key } = await sensorKey({ fingers: 1 });
+    k.clientPinSubCommands.length = 0;
+    await key.renameFingerprint(PIN, '0001', 'a');
+    // getPINRetries (0x01) before getPinUvAuthTokenUsingPinWithPermissions (0x09)
+    expect(k.clientPinSubCommands.filter((c) => c === 0x01 || c === 0x09)).toEqual([0x01, 0x09]);
+    const floored = await openKey(k.device, { minRetries: 8 });
+    try {
+      k.clientPinSubCommands.length = 0;
+      await expect(floored.deleteFingerprint(PIN, '0001')).rejects.toMatchObject({ kind: 'pin-blocked', reason: 'retries-guard' });
+      expect(k.clientPinSubCommands).toContain(0x01);
+      expect(k.clientPinSubCommands).not.toContain(0x09);
+      expect(hexIds(k)).toEqual(['0001']);
+    } finally {
+      await floored.close();
+    }
+  });
+
   it('a key without a sensor is unsupported, and nothing is asked of the PIN', async () => {
     const k = await startKey();
     const key = await openKey(k.device);
