@@ -133,3 +133,19 @@ export async function applyPolicy(devices: string | string[], policy: Policy, op
     return { ...fields, ok: false, error: { ...e, exitCode: exitCodeFor(e.kind) } };
   });
 }
+
+/** Fingerprints (`Fido2Key.listFingerprints`, `enrollFingerprint`, `renameFingerprint`, `deleteFingerprint`). */
+export type {
+  CaptureEvent,
+  DeleteFingerprintOptions,
+  DeleteResult as DeleteFingerprintResult,
+  EnrollFingerprintOptions,
+  EnrollResult as EnrollFingerprintResult,
+  FingerprintAuthOptions,
+  FingerprintList,
+  RenameResult as RenameFingerprintResult,
+  SampleEvent,
+  SensorInfo as FingerprintSensorInfo,
+  Template as FingerprintTemplate,
+  TemplateIdInput as FingerprintId,
+} from './api/fingerprints.js';

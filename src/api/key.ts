@@ -21,6 +21,8 @@ import { changePin, readRetries, setPin, verifyPin } from '../operations/pin.js'
 import { type ApplyKeyResult, applySettings } from '../operations/settings.js';
 import { type KeyState, keyStateFromInfo, type Policy } from '../operations/settings-plan.js';
 import { obtainToken } from '../operations/token.js';
+import { deleteFingerprint, type DeleteResult, enrollFingerprint, type EnrollResult, type FingerprintList, listFingerprints, renameFingerprint, type RenameResult, type TemplateIdInput } from '../operations/fingerprints.js';
+import { callHandle, type DeleteFingerprintOptions, type EnrollFingerprintOptions, type FingerprintAuthOptions, fingerprintAuth } from './fingerprints.js';
 
 export interface KeyOptions {
   /** Cancels the pending transaction (the key gets CTAPHID_CANCEL). */
@@ -172,6 +174,32 @@ export class Fido2Key {
       await lb.write(others.map((i) => i.raw), token);
       return true;
     });
+  }
+
+  /** The fingerprint sensor's facts and the enrolled fingerprints (`fingerprints list`); the PIN, or `{ useUv: true }`. */
+  listFingerprints(pin?: string, opts: FingerprintAuthOptions = {}): Promise<FingerprintList> {
+    return this.locked(() => listFingerprints(this.handle, fingerprintAuth(this.auth({ current: pin }), opts)));
+  }
+
+  /**
+   * Enrolls a finger (`fingerprints add`): `onCapture` says when the key waits
+   * for the finger, `onSample` reports each capture (a bad one is captured
+   * again). A name is checked before the first sample and set at the end; the
+   * result is read back. A failure or `opts.signal` mid-way cancels the
+   * enrollment on the key, which keeps no new template.
+   */
+  enrollFingerprint(pin: string | undefined, opts: EnrollFingerprintOptions = {}): Promise<EnrollResult> {
+    return this.locked(() => enrollFingerprint(callHandle(this.handle, this.opts.signal, opts.signal), fingerprintAuth(this.auth({ current: pin }), opts), opts));
+  }
+
+  /** Names a fingerprint (id as bytes or as `list`'s hex), read back; a name over the sensor's limit is refused before anything is sent. */
+  renameFingerprint(pin: string | undefined, id: TemplateIdInput, name: string, opts: FingerprintAuthOptions = {}): Promise<RenameResult> {
+    return this.locked(() => renameFingerprint(this.handle, fingerprintAuth(this.auth({ current: pin }), opts), id, name));
+  }
+
+  /** Deletes a fingerprint for good after `opts.confirm(target)` (false cancels, nothing changed); read back. */
+  deleteFingerprint(pin: string | undefined, id: TemplateIdInput, opts: DeleteFingerprintOptions = {}): Promise<DeleteResult> {
+    return this.locked(() => deleteFingerprint(this.handle, fingerprintAuth(this.auth({ current: pin }), opts), id, opts));
   }
 
   close(): Promise<void> {

@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe("the README's library examples", () => {
   it('are found: every block in the Library section is marked', () => {
-    expect(examples.map((e) => e.name)).toEqual(['provision', 'state']);
+    expect(examples.map((e) => e.name)).toEqual(['provision', 'state', 'enroll']);
   });
 
   it('type-check under strict against the built package', async () => {

@@ -1,16 +1,15 @@
 /** `fingerprints list`: the enrolled fingers (id, name) and the sensor's facts. */
+import { listFingerprints } from '../../operations/fingerprints.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { printJson, printLine } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { authorisedBio, bio, openBio, sensorInfo, templateJson } from './support.js';
+import { templateJson } from './support.js';
 
 export async function runFingerprintsList(g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   await withSession(g, async (s) => {
-    const b = await openBio(s);
-    const sensor = await sensorInfo(b);
-    const enrolled = await authorisedBio(s, b, g, io);
-    const templates = await bio(() => enrolled.enumerateEnrollments());
+    const { sensor, fingerprints: templates } = await listFingerprints(s, cliAuthorizer(g, io));
     if (g.json) {
       printJson({ ok: true, device: s.label, sensor, fingerprints: templates.map(templateJson) });
       return;
