@@ -133,3 +133,17 @@ export async function applyPolicy(devices: string | string[], policy: Policy, op
     return { ...fields, ok: false, error: { ...e, exitCode: exitCodeFor(e.kind) } };
   });
 }
+
+/** Passkeys and large blobs: the results of Fido2Key's credential and large-blob methods (src/operations). */
+export type { CredentialRef, Located } from './operations/credential-ids.js';
+export type { DeleteCredentialResult, UpdateCredentialResult, UserNames } from './operations/credentials.js';
+export type { BlobRow, BlobStatus, Inventory as LargeBlobInventory } from './operations/large-blob-inventory.js';
+export type {
+  LargeBlobChange,
+  LargeBlobCleanResult,
+  LargeBlobCleanTarget,
+  LargeBlobDeleteTarget,
+  LargeBlobListResult,
+  LargeBlobSetResult,
+} from './operations/large-blobs.js';
+export type { ArrayDamage, LargeBlobEntry } from './ctap/large-blob-entries.js';
