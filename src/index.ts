@@ -149,3 +149,16 @@ export type {
   Template as FingerprintTemplate,
   TemplateIdInput as FingerprintId,
 } from './api/fingerprints.js';
+/** Passkeys and large blobs: the results of Fido2Key's credential and large-blob methods (src/operations). */
+export type { CredentialRef, Located } from './operations/credential-ids.js';
+export type { DeleteCredentialResult, UpdateCredentialResult, UserNames } from './operations/credentials.js';
+export type { BlobRow, BlobStatus, Inventory as LargeBlobInventory } from './operations/large-blob-inventory.js';
+export type {
+  LargeBlobChange,
+  LargeBlobCleanResult,
+  LargeBlobCleanTarget,
+  LargeBlobDeleteTarget,
+  LargeBlobListResult,
+  LargeBlobSetResult,
+} from './operations/large-blobs.js';
+export type { ArrayDamage, LargeBlobEntry } from './ctap/large-blob-entries.js';

@@ -5,11 +5,7 @@
  */
 import { Ctap2 } from '../ctap/ctap2.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
-import { PERM_CM, PERM_LBW } from '../ctap/permissions.js';
-import { bytesEqual } from '../ctap/bytes.js';
-import type { PinUvAuthToken } from '../ctap/client-pin.js';
-import { decryptLargeBlob, largeBlobEntryToCbor, LargeBlobs, openLargeBlob, sealLargeBlob } from '../ctap/large-blobs.js';
-import { type CredentialListing, CredentialManagement, type CredsMetadata, type UserEntity } from '../ctap/credential-management.js';
+import type { CredentialListing, CredsMetadata } from '../ctap/credential-management.js';
 import { Fido2Error } from '../errors.js';
 import type { KeyChannel } from '../ctap/channel.js';
 import { keyMutex } from '../fleet/mutex.js';
@@ -20,9 +16,22 @@ import type { KeyHandle } from '../operations/key-handle.js';
 import { changePin, readRetries, setPin, verifyPin } from '../operations/pin.js';
 import { type ApplyKeyResult, applySettings } from '../operations/settings.js';
 import { type KeyState, keyStateFromInfo, type Policy } from '../operations/settings-plan.js';
-import { obtainToken } from '../operations/token.js';
 import { deleteFingerprint, type DeleteResult, enrollFingerprint, type EnrollResult, type FingerprintList, listFingerprints, renameFingerprint, type RenameResult, type TemplateIdInput } from '../operations/fingerprints.js';
 import { callHandle, type DeleteFingerprintOptions, type EnrollFingerprintOptions, type FingerprintAuthOptions, fingerprintAuth } from './fingerprints.js';
+import type { CredentialRef, Located } from '../operations/credential-ids.js';
+import { credentialsMetadata, deleteCredential, type DeleteCredentialResult, findCredential, listCredentials, updateCredentialUser, type UpdateCredentialResult, type UserNames } from '../operations/credentials.js';
+import {
+  cleanLargeBlobs,
+  deleteLargeBlob,
+  getLargeBlob,
+  type LargeBlobCleanResult,
+  type LargeBlobCleanTarget,
+  type LargeBlobDeleteTarget,
+  type LargeBlobListResult,
+  type LargeBlobSetResult,
+  listLargeBlobs,
+  setLargeBlob,
+} from '../operations/large-blobs.js';
 
 export interface KeyOptions {
   /** Cancels the pending transaction (the key gets CTAPHID_CANCEL). */
@@ -124,56 +133,83 @@ export class Fido2Key {
   }
 
   /** How many passkeys are stored and how many more fit (needs the PIN). */
-  credentialsMetadata(pin: string): Promise<CredsMetadata> {
-    return this.withCredentials(pin, (cm) => cm.metadata());
+  async credentialsMetadata(pin: string): Promise<CredsMetadata> {
+    return (await this.locked(() => credentialsMetadata(this.handle, this.auth({ current: pin })))).metadata;
   }
 
-  /** Every stored passkey, grouped by site; one PIN token for the whole listing. */
-  listCredentials(pin: string): Promise<CredentialListing> {
-    return this.withCredentials(pin, (cm) => cm.listAll());
+  /** Every stored passkey (or those of `rpId`), grouped by site; one PIN token for the whole listing. */
+  async listCredentials(pin: string, opts: { rpId?: string } = {}): Promise<CredentialListing> {
+    return (await this.locked(() => listCredentials(this.handle, this.auth({ current: pin }), opts))).listing;
   }
 
-  /** Deletes one passkey for good. */
-  deleteCredential(pin: string, credentialId: Uint8Array): Promise<void> {
-    return this.withCredentials(pin, (cm) => cm.delete(credentialId));
+  /**
+   * Deletes one passkey for good, named by its id (bytes), its base64url id or
+   * a unique start of it; an unknown or ambiguous one is refused and nothing
+   * changes. `confirm` sees the passkey before the delete (false: kind
+   * `cancelled`). Read back: the key no longer lists it.
+   */
+  deleteCredential(pin: string, credentialId: CredentialRef, opts: { confirm?: (target: Located) => boolean | Promise<boolean> } = {}): Promise<DeleteCredentialResult> {
+    return this.locked(() => deleteCredential(this.handle, this.auth({ current: pin }), credentialId, opts));
   }
 
-  /** Replaces the user name / display name stored with a passkey (CTAP 2.1 keys, not the 0x41 preview). */
-  updateCredentialUser(pin: string, credentialId: Uint8Array, user: UserEntity): Promise<void> {
-    return this.withCredentials(pin, (cm) => cm.updateUser(credentialId, user));
+  /**
+   * Replaces the user name / display name stored with a passkey (CTAP 2.1 keys,
+   * not the 0x41 preview); a name left out is kept, and so is the user id. Read back.
+   */
+  updateCredentialUser(pin: string, credentialId: CredentialRef, user: UserNames): Promise<UpdateCredentialResult> {
+    return this.locked(() => updateCredentialUser(this.handle, this.auth({ current: pin }), credentialId, user));
   }
 
   /** A passkey's large blob (CTAP 2.1 §6.10): the data of the first entry its largeBlobKey opens, or undefined. */
-  getLargeBlob(pin: string, credentialId: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.withLargeBlobs(pin, false, credentialId, async (lb, key) => {
-      for (const { entry } of key === undefined ? [] : (await lb.read()).items) {
-        const data = entry === undefined ? undefined : openLargeBlob(key!, entry);
-        if (data !== undefined) return data;
+  getLargeBlob(pin: string, credentialId: CredentialRef): Promise<Uint8Array | undefined> {
+    return this.locked(async () => {
+      try {
+        return (await getLargeBlob(this.handle, this.auth({ current: pin }), credentialId)).data;
+      } catch (e) {
+        if (e instanceof Fido2Error && (e.reason === 'no-large-blob' || e.reason === 'no-large-blob-key')) return undefined;
+        throw e;
       }
-      return undefined;
     });
   }
 
-  /** Stores `data` as the passkey's large blob, replacing the entries it had and keeping all others; read back. */
-  setLargeBlob(pin: string, credentialId: Uint8Array, data: Uint8Array): Promise<void> {
-    return this.withLargeBlobs(pin, true, credentialId, async (lb, key, token) => {
-      if (key === undefined) throw new Fido2Error('unsupported', 'This passkey was made without a largeBlobKey, so it cannot hold a large blob.', { reason: 'no-large-blob-key' });
-      const others = (await lb.read()).items.filter((i) => i.entry === undefined || decryptLargeBlob(key, i.entry) === undefined);
-      await lb.write([...others.map((i) => i.raw), largeBlobEntryToCbor(sealLargeBlob(key, data))], token);
-      const back = (await lb.read()).items.map((i) => i.entry && openLargeBlob(key, i.entry)).filter((d) => d !== undefined);
-      if (back.length !== 1 || !bytesEqual(back[0]!, data)) throw new Fido2Error('not-confirmed', 'The key accepted the large blob but does not read it back as written.');
+  /**
+   * Stores `data` as the passkey's large blob, replacing the entries it had and
+   * keeping all others; data that cannot fit is refused before the PIN is sent. Read back.
+   */
+  setLargeBlob(pin: string, credentialId: CredentialRef, data: Uint8Array): Promise<LargeBlobSetResult> {
+    return this.locked(() => setLargeBlob(this.handle, this.auth({ current: pin }), credentialId, data));
+  }
+
+  /** Removes the passkey's large blob; false when it had none (nothing is written then). `confirm` as for deleteCredential. */
+  deleteLargeBlob(pin: string, credentialId: CredentialRef, opts: { confirm?: (target: LargeBlobDeleteTarget) => boolean | Promise<boolean> } = {}): Promise<boolean> {
+    return this.locked(async () => {
+      try {
+        await deleteLargeBlob(this.handle, this.auth({ current: pin }), credentialId, opts);
+        return true;
+      } catch (e) {
+        if (e instanceof Fido2Error && e.reason === 'no-large-blob') return false;
+        throw e;
+      }
     });
   }
 
-  /** Removes the passkey's large blob; false when it had none (nothing is written then). */
-  deleteLargeBlob(pin: string, credentialId: Uint8Array): Promise<boolean> {
-    return this.withLargeBlobs(pin, true, credentialId, async (lb, key, token) => {
-      const items = (await lb.read()).items;
-      const others = items.filter((i) => key === undefined || i.entry === undefined || decryptLargeBlob(key, i.entry) === undefined);
-      if (others.length === items.length) return false;
-      await lb.write(others.map((i) => i.raw), token);
-      return true;
-    });
+  /** The one passkey an id (bytes), base64url id or unique id prefix names, with its site. */
+  findCredential(pin: string, credentialId: CredentialRef): Promise<Located> {
+    return this.locked(() => findCredential(this.handle, this.auth({ current: pin }), credentialId));
+  }
+
+  /** Every element of the key's large-blob array with the passkey that owns it, `orphaned` or `other`, and the bytes used. */
+  listLargeBlobs(pin: string): Promise<LargeBlobListResult> {
+    return this.locked(() => listLargeBlobs(this.handle, this.auth({ current: pin })));
+  }
+
+  /**
+   * Removes the large blobs no passkey on the key can open (a damaged array is
+   * replaced by an empty one), keeps all else; `changed` false when there was
+   * nothing to remove. `confirm` sees what goes before the write. Read back.
+   */
+  cleanLargeBlobs(pin: string, opts: { confirm?: (target: LargeBlobCleanTarget) => boolean | Promise<boolean> } = {}): Promise<LargeBlobCleanResult> {
+    return this.locked(() => cleanLargeBlobs(this.handle, this.auth({ current: pin }), opts));
   }
 
   /** The fingerprint sensor's facts and the enrolled fingerprints (`fingerprints list`); the PIN, or `{ useUv: true }`. */
@@ -212,27 +248,6 @@ export class Fido2Key {
     return pinAuthorizer(given, {
       ...(this.opts.pinProtocol ? { pinProtocol: this.opts.pinProtocol } : {}),
       ...(this.opts.minRetries === undefined ? {} : { minRetries: this.opts.minRetries }),
-    });
-  }
-
-  private withCredentials<T>(pin: string, fn: (cm: CredentialManagement) => Promise<T>): Promise<T> {
-    return this.locked(async () => {
-      const info = await this.ctap.getInfo();
-      const token = await obtainToken(this.handle, info, this.auth({ current: pin }), PERM_CM);
-      return fn(new CredentialManagement(this.ctap, info, token));
-    });
-  }
-
-  /** One token (cm, plus lbw to write) finds the passkey's largeBlobKey by credential management. */
-  private withLargeBlobs<T>(pin: string, write: boolean, credentialId: Uint8Array, fn: (lb: LargeBlobs, key: Uint8Array | undefined, token: PinUvAuthToken) => Promise<T>): Promise<T> {
-    return this.locked(async () => {
-      const info = await this.ctap.getInfo();
-      const lb = new LargeBlobs(this.ctap, info);
-      const token = await obtainToken(this.handle, info, this.auth({ current: pin }), write ? PERM_CM | PERM_LBW : PERM_CM);
-      const listing = await new CredentialManagement(this.ctap, info, token).listAll();
-      const found = listing.rps.flatMap((r) => r.credentials).find((c) => bytesEqual(c.credentialId, credentialId));
-      if (found === undefined) throw new Fido2Error('usage', 'No passkey on this key has that credential id.', { reason: 'credential-unknown' });
-      return fn(lb, found.largeBlobKey, token);
     });
   }
 

@@ -1,21 +1,13 @@
 import { Fido2Error } from '../../errors.js';
+import { b64url, checkIdArgument } from '../../operations/credential-ids.js';
+import { deleteCredential } from '../../operations/credentials.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
 import { confirmOnTerminal } from '../terminal-question.js';
-import {
-  b64url,
-  checkIdArgument,
-  credentialKeyInfo,
-  credentialToJson,
-  flatten,
-  keyStep,
-  listingToJson,
-  openCredentialManagement,
-  resolveCredential,
-  rpToJson,
-} from './credentials-support.js';
+import { credentialToJson, listingToJson, rpToJson } from './credentials-support.js';
 
 const who = (name: string | undefined, displayName: string | undefined): string =>
   [name, displayName && displayName !== name ? `(${displayName})` : undefined].filter(Boolean).join(' ') || 'an unnamed user';
@@ -31,19 +23,15 @@ export async function runCredentialsDelete(idArg: string, o: { yes?: boolean }, 
     throw new Fido2Error('usage', 'Deleting a passkey cannot be undone; pass --yes to confirm when not on a terminal. Nothing was changed.', { reason: 'confirmation-needed' });
   }
   await withSession(g, async (s) => {
-    const info = await credentialKeyInfo(s);
-    const cm = await openCredentialManagement(s, info, g, io);
-    const before = await keyStep(() => cm.listAll());
-    const target = resolveCredential(flatten(before), id);
+    const { deleted: target, before, after } = await deleteCredential(s, cliAuthorizer(g, io), id, {
+      confirm: (t) =>
+        confirmOnTerminal(
+          o.yes,
+          `Delete the passkey of ${who(t.credential.user.name, t.credential.user.displayName)} for ${t.rp.id} (id ${b64url(t.credential.credentialId)})? This cannot be undone.`,
+          'Deleting a passkey cannot be undone; pass --yes to confirm.',
+        ),
+    });
     const user = who(target.credential.user.name, target.credential.user.displayName);
-    const fullId = b64url(target.credential.credentialId);
-    const ok = await confirmOnTerminal(o.yes, `Delete the passkey of ${user} for ${target.rp.id} (id ${fullId})? This cannot be undone.`, 'Deleting a passkey cannot be undone; pass --yes to confirm.');
-    if (!ok) throw new Fido2Error('cancelled', 'Not deleted; nothing was changed.');
-    await keyStep(() => cm.delete(target.credential.credentialId));
-    const after = await keyStep(() => cm.listAll());
-    if (flatten(after).some((l) => b64url(l.credential.credentialId) === fullId)) {
-      throw new Fido2Error('not-confirmed', `The key accepted the delete but still lists the passkey ${fullId}; check with \`fido2-manage credentials list\`.`);
-    }
     report(
       g.json,
       { device: s.label, deleted: { rp: rpToJson(target.rp), ...credentialToJson(target.credential) }, before: listingToJson(before), after: listingToJson(after) },

@@ -1,6 +1,6 @@
 /** Text rendering of a credential listing for people; JSON lives in credentials-support.ts. */
 import type { CredentialListing, StoredCredential } from '../../ctap/credential-management.js';
-import { b64url, flatten, uniquePrefixes } from './credentials-support.js';
+import { b64url, flatten, uniquePrefixes } from '../../operations/credential-ids.js';
 
 /** credProtect levels (CTAP 2.1 §12.1). */
 const CRED_PROTECT: Readonly<Record<number, string>> = {

@@ -1,8 +1,10 @@
+import { credentialsMetadata, listCredentials } from '../../operations/credentials.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { printJson, printLine, report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { credentialKeyInfo, keyStep, listingToJson, openCredentialManagement } from './credentials-support.js';
+import { listingToJson } from './credentials-support.js';
 import { listingLines, summaryLine } from './format.js';
 
 /**
@@ -12,16 +14,15 @@ import { listingLines, summaryLine } from './format.js';
  */
 export async function runCredentialsList(o: { rp?: string; summary?: boolean }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   await withSession(g, async (s) => {
-    const info = await credentialKeyInfo(s);
-    const cm = await openCredentialManagement(s, info, g, io);
+    const auth = cliAuthorizer(g, io);
     if (o.summary) {
-      const m = await keyStep(() => cm.metadata());
-      report(g.json, { device: s.label, ctapCommand: cm.command, stored: m.existing, remaining: m.remaining }, summaryLine({ metadata: m, rps: [] }));
+      const { ctapCommand, metadata: m } = await credentialsMetadata(s, auth);
+      report(g.json, { device: s.label, ctapCommand, stored: m.existing, remaining: m.remaining }, summaryLine({ metadata: m, rps: [] }));
       return;
     }
-    const listing = await keyStep(() => cm.listAll(o.rp));
+    const { ctapCommand, listing } = await listCredentials(s, auth, o.rp === undefined ? {} : { rpId: o.rp });
     if (g.json) {
-      printJson({ ok: true, device: s.label, ctapCommand: cm.command, ...(o.rp === undefined ? {} : { rpFilter: o.rp }), ...listingToJson(listing) });
+      printJson({ ok: true, device: s.label, ctapCommand, ...(o.rp === undefined ? {} : { rpFilter: o.rp }), ...listingToJson(listing) });
       return;
     }
     for (const line of listingLines(listing, o.rp)) printLine(line);

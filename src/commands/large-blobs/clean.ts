@@ -1,11 +1,13 @@
 import { Fido2Error } from '../../errors.js';
+import { cleanLargeBlobs } from '../../operations/large-blobs.js';
+import { cliAuthorizer } from '../authorize.js';
 import { confirmOnTerminal } from '../terminal-question.js';
 import type { GlobalOptions } from '../global-options.js';
 import { report } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { inventoryToJson, orphanedRows, usageLine } from './inventory.js';
-import { keepAllBut, largeBlobKeyInfo, openBlobSession, readInventory, writeAndReadBack } from './support.js';
+import { inventoryToJson, usageLine } from './inventory.js';
+import { announceDamage } from './support.js';
 
 const IRREVERSIBLE = 'Removing large blobs cannot be undone; pass --yes to confirm when not on a terminal. Nothing was changed.';
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -19,30 +21,26 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 export async function runLargeBlobsClean(o: { yes?: boolean }, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   if (!o.yes && !process.stdin.isTTY) throw new Fido2Error('usage', IRREVERSIBLE, { reason: 'confirmation-needed' });
   await withSession(g, async (s) => {
-    const info = await largeBlobKeyInfo(s);
-    const b = await openBlobSession(s, info, g, io, true);
-    const before = await readInventory(b);
-    const orphans = orphanedRows(before);
-    if (orphans.length === 0 && before.damage === undefined) {
-      report(g.json, { device: s.label, removed: 0, before: inventoryToJson(before), after: inventoryToJson(before) }, `Nothing to clean: every large blob belongs to a passkey on this key (${usageLine(before)}).`);
+    const r = await cleanLargeBlobs(s, cliAuthorizer(g, io), {
+      ...announceDamage,
+      confirm: (t) =>
+        confirmOnTerminal(
+          o.yes,
+          t.orphans.length > 0
+            ? `Remove ${plural(t.orphans.length, 'orphaned large blob')} (${t.bytes} bytes) that no passkey on this key can open? This cannot be undone.`
+            : 'Replace the damaged large-blob array with an empty one? This cannot be undone.',
+          IRREVERSIBLE,
+        ),
+    });
+    if (!r.changed) {
+      report(g.json, { device: s.label, removed: 0, before: inventoryToJson(r.before), after: inventoryToJson(r.after) }, `Nothing to clean: every large blob belongs to a passkey on this key (${usageLine(r.before)}).`);
       return;
     }
-    const bytes = orphans.reduce((n, r) => n + r.storedBytes, 0);
-    const question =
-      orphans.length > 0
-        ? `Remove ${plural(orphans.length, 'orphaned large blob')} (${bytes} bytes) that no passkey on this key can open? This cannot be undone.`
-        : 'Replace the damaged large-blob array with an empty one? This cannot be undone.';
-    const ok = await confirmOnTerminal(o.yes, question, IRREVERSIBLE);
-    if (!ok) throw new Fido2Error('cancelled', 'Not cleaned; nothing was changed.');
-    const after = await writeAndReadBack(b, keepAllBut(before, new Set(orphans.map((r) => r.index))));
-    if (orphanedRows(after).length > 0 || after.damage !== undefined) {
-      throw new Fido2Error('not-confirmed', 'The key accepted the write but its large-blob array does not read back clean; check with `fido2-manage large-blobs list`.');
-    }
-    const what = orphans.length > 0 ? `Removed ${plural(orphans.length, 'orphaned large blob')} (${bytes} bytes)` : 'Replaced the damaged large-blob array with an empty one';
+    const what = r.orphans.length > 0 ? `Removed ${plural(r.orphans.length, 'orphaned large blob')} (${r.bytes} bytes)` : 'Replaced the damaged large-blob array with an empty one';
     report(
       g.json,
-      { device: s.label, removed: orphans.length, ...(before.damage === undefined ? {} : { repaired: true }), before: inventoryToJson(before), after: inventoryToJson(after) },
-      `${what}; read back from the key: ${plural(after.rows.length, 'large blob')} left, ${usageLine(after)}.`,
+      { device: s.label, removed: r.orphans.length, ...(r.repair ? { repaired: true } : {}), before: inventoryToJson(r.before), after: inventoryToJson(r.after) },
+      `${what}; read back from the key: ${plural(r.after.rows.length, 'large blob')} left, ${usageLine(r.after)}.`,
     );
   });
 }

@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
-import { inflateLargeBlob, decryptLargeBlob } from '../../ctap/large-blobs.js';
 import { Fido2Error } from '../../errors.js';
+import { getLargeBlob } from '../../operations/large-blobs.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { printJson, printLine } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { passkeyToJson, rowsOf, whose } from './inventory.js';
-import { credentialArgument, largeBlobKeyInfo, openBlobSession, readInventory, resolvePasskey } from './support.js';
+import { passkeyToJson, whose } from './inventory.js';
+import { announceDamage, credentialArgument } from './support.js';
 
 export interface LargeBlobsGetOptions {
   credential?: string;
@@ -32,18 +33,7 @@ export function refuseBinaryToTerminal(o: LargeBlobsGetOptions, json: boolean, s
 export async function runLargeBlobsGet(o: LargeBlobsGetOptions, g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   const id = credentialArgument(o.credential);
   refuseBinaryToTerminal(o, g.json === true, process.stdout.isTTY === true);
-  const { data, owner, label } = await withSession(g, async (s) => {
-    const info = await largeBlobKeyInfo(s);
-    const b = await openBlobSession(s, info, g, io, false);
-    const owner = resolvePasskey(b.passkeys, id);
-    if (owner.credential.largeBlobKey === undefined) {
-      throw new Fido2Error('not-found', `The passkey of ${whose(owner)} was made without a largeBlobKey, so it has no large blob.`, { reason: 'no-large-blob-key' });
-    }
-    const row = rowsOf(await readInventory(b), owner.credential.credentialId)[0];
-    if (row === undefined) throw new Fido2Error('not-found', `There is no large blob for the passkey of ${whose(owner)}.`, { reason: 'no-large-blob' });
-    const compressed = decryptLargeBlob(owner.credential.largeBlobKey, row.entry!)!;
-    return { data: inflateLargeBlob(compressed, row.entry!.origSize), owner, label: s.label };
-  });
+  const { data, owner, label } = await withSession(g, async (s) => ({ ...(await getLargeBlob(s, cliAuthorizer(g, io), id, announceDamage)), label: s.label }));
   if (o.output !== undefined) {
     // Blobs hold certificates and keys: a new file is readable by its owner only.
     await writeFile(o.output, data, { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {

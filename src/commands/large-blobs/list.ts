@@ -1,9 +1,11 @@
+import { listLargeBlobs } from '../../operations/large-blobs.js';
+import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { printJson, printLine } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
 import { inventoryLines, inventoryToJson } from './inventory.js';
-import { largeBlobKeyInfo, openBlobSession, readInventory } from './support.js';
+import { announceDamage } from './support.js';
 
 /**
  * `large-blobs list`: every element of the key's large-blob array, its size
@@ -12,13 +14,11 @@ import { largeBlobKeyInfo, openBlobSession, readInventory } from './support.js';
  */
 export async function runLargeBlobsList(g: GlobalOptions, io: PinIo = processPinIo()): Promise<void> {
   await withSession(g, async (s) => {
-    const info = await largeBlobKeyInfo(s);
-    const b = await openBlobSession(s, info, g, io, false);
-    const inv = await readInventory(b);
+    const { inventory, passkeys } = await listLargeBlobs(s, cliAuthorizer(g, io), announceDamage);
     if (g.json) {
-      printJson({ ok: true, device: s.label, ...inventoryToJson(inv) });
+      printJson({ ok: true, device: s.label, ...inventoryToJson(inventory) });
       return;
     }
-    for (const line of inventoryLines(inv, b.passkeys)) printLine(line);
+    for (const line of inventoryLines(inventory, passkeys)) printLine(line);
   });
 }
