@@ -7,6 +7,7 @@ import { confirmOnTerminal } from '../terminal-question.js';
 import type { DiscoveryDeps } from '../../devices/discovery.js';
 import { guidedReset, RESET_ERASES, type ReplugEvent } from '../../operations/reset.js';
 import { onInterrupt } from '../interrupt.js';
+import { currentKeyContext } from '../key-context.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { notice, report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
@@ -43,7 +44,9 @@ function sayReplug(e: ReplugEvent): void {
 
 export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDeps = {}): Promise<void> {
   // Ctrl-C until the key is open ends the wait (exit 130, nothing sent); from then on the session handles it.
-  const interrupt = onInterrupt();
+  // On several keys at once the run's own Ctrl-C handling covers this key (key-context.ts).
+  const many = currentKeyContext();
+  const interrupt = many ? { signal: many.signal, dispose: () => undefined } : onInterrupt();
   try {
     const result = await guidedReset(g.device, {
       ...deps,
