@@ -144,7 +144,7 @@ export type { UvCheckOptions, UvCheckResult, UvLiveReport } from './operations/u
 export { uvCheckVerdict } from './operations/uv-check/check.js';
 export type { Checks as UvChecks, CellCheck as UvCellCheck, Observed as UvObserved, ProbeResult as UvProbeResult } from './operations/uv-check/observe.js';
 export type { PasskeyOutcome as UvPasskeyOutcome, ProbeTouch as UvProbeTouch } from './operations/uv-check/probe.js';
-export type { ProbePlan as UvProbePlan, ProbeId as UvProbeId } from './operations/uv-check/plan.js';
+export type { ProbePlan as UvProbePlan, ProbeId as UvProbeId, PasskeyPlan as UvPasskeyPlan, Probe as UvProbe, Verify as UvVerify, PlainExpectation as UvPlainExpectation } from './operations/uv-check/plan.js';
 
 export interface ResetKeyLibraryOptions {
   /** Shown what will be erased, once the key is known and before anything is sent; return false to cancel. */
