@@ -3,7 +3,7 @@
  * served over TCP: the same operations as the CLI, driven by callbacks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fido2Error, openKey, resetKey, selectByTouch, type ReplugEvent, type ResetSummary, type UvProbeTouch } from '../../src/index.js';
+import { Fido2Error, openKey, resetKey, selectByTouch, uvCheckVerdict, type ReplugEvent, type ResetSummary, type UvCheckResult, type UvLiveReport, type UvProbeTouch } from '../../src/index.js';
 import { type KeyUnderTest, startKey } from '../commands/harness.js';
 import type { VirtualKeyOptions } from '../../src/sim/virtual-key.js';
 
@@ -178,5 +178,18 @@ describe('Fido2Key.checkUserVerification: the uv-check report', () => {
     } finally {
       await key.close();
     }
+  });
+});
+
+describe('uvCheckVerdict: what the CLI exits with after the report', () => {
+  const base = { device: 'sim', versions: [], prediction: {} } as unknown as UvCheckResult;
+  const live = (l: Partial<UvLiveReport>): UvCheckResult => ({ ...base, live: { deviations: [], ...l } as UvLiveReport });
+  it.each<[string, UvCheckResult, string | undefined]>([
+    ['no live check', base, undefined],
+    ['live, as specified', live({}), undefined],
+    ['live, deviating', live({ deviations: ['a', 'b'] }), 'key-deviates'],
+    ['the test passkey left on the key', live({ deviations: ['a'], passkey: { created: true, deleted: false, message: 'left' } }), 'not-confirmed'],
+  ])('%s', (_what, r, kind) => {
+    expect(uvCheckVerdict(r)?.kind).toBe(kind);
   });
 });
