@@ -162,3 +162,66 @@ export type {
   LargeBlobSetResult,
 } from './operations/large-blobs.js';
 export type { ArrayDamage, LargeBlobEntry } from './ctap/large-blob-entries.js';
+import { guidedReset, type ResetKeyOptions, type ResetResult } from './operations/reset.js';
+import { type ChosenKey, selectByTouch as touchSelect } from './operations/selection.js';
+
+export type { ResetResult, ResetSummary, ReplugEvent, ResetTarget } from './operations/reset.js';
+export { RESET_ERASES } from './operations/reset.js';
+export type { ChosenKey as SelectedKey } from './operations/selection.js';
+export type { UvCheckOptions, UvCheckResult, UvLiveReport } from './operations/uv-check/check.js';
+export { uvCheckVerdict } from './operations/uv-check/check.js';
+export type { Checks as UvChecks, CellCheck as UvCellCheck, Observed as UvObserved, ProbeResult as UvProbeResult } from './operations/uv-check/observe.js';
+export type { PasskeyOutcome as UvPasskeyOutcome, ProbeTouch as UvProbeTouch } from './operations/uv-check/probe.js';
+export type { ProbePlan as UvProbePlan, ProbeId as UvProbeId, PasskeyPlan as UvPasskeyPlan, Probe as UvProbe, Verify as UvVerify, PlainExpectation as UvPlainExpectation } from './operations/uv-check/plan.js';
+
+export interface ResetKeyLibraryOptions {
+  /** Shown what will be erased, once the key is known and before anything is sent; return false to cancel. */
+  confirm: ResetKeyOptions['confirm'];
+  /** Reset at once, without asking for the replug (works only within the key's window after power-up). */
+  noReplug?: boolean;
+  /** The replug as it goes: 'waiting-unplug' (tell the person to unplug the key), 'unplugged', 'back'. */
+  onReplug?: ResetKeyOptions['onReplug'];
+  /** The key waits for the touch that confirms the reset. */
+  onTouch?: () => void;
+  /** For the selector 'touch': every attached key waits for a touch. */
+  onWaiting?: ResetKeyOptions['onWaiting'];
+  signal?: AbortSignal;
+  /** How long one key request may take (default 30 s). */
+  timeoutMs?: number;
+  /** How long the person has to unplug the key, and again to plug it back in (default 60 s). */
+  replugTimeoutMs?: number;
+}
+
+/**
+ * The guided reset (`fido2-manage reset`): erases every passkey, the PIN, fingerprints, large blobs and the
+ * settings. Most keys accept a reset only within seconds of being plugged in, so unless `noReplug` the person is
+ * asked (`onReplug`) to unplug the key and plug the same one back in, and the reset goes out at once, confirmed by
+ * a touch. `selector` is what `openKey` takes, or 'touch'. Errors (`Fido2Error` kinds, CLI exit codes):
+ * 'cancelled' (130: `confirm` said no, or `signal`), 'wrong-key' (17), 'replug-timeout' (18), 'reset-too-late'
+ * (15), 'presence-denied' (16), 'presence' (10, not touched in time); nothing is reset then.
+ */
+export function resetKey(selector: string | undefined, opts: ResetKeyLibraryOptions): Promise<ResetResult> {
+  return guidedReset(selector, opts);
+}
+
+export interface SelectByTouchOptions {
+  signal?: AbortSignal;
+  /** Every reachable key is waiting for a touch: `count` of them; `skipped` says why others were not asked. */
+  onWaiting?: (count: number, skipped: readonly string[]) => void;
+  /** How long to wait for a touch (default 30 s): then a 'presence' error. */
+  timeoutMs?: number;
+}
+
+/**
+ * "Touch the key you mean": asks every key named by `devices` (selectors, comma lists, or 'all' for every
+ * attached USB key) for a touch at once, and resolves with the one touched (`path` opens it with `openKey`).
+ * The others get CTAPHID_CANCEL and stop blinking; nothing is changed on any key. Errors: 'presence' (none
+ * touched in time), 'presence-denied' (every key refused), 'cancelled' (signal), 'no-device'.
+ */
+export async function selectByTouch(devices: string | string[] | 'all', opts: SelectByTouchOptions = {}): Promise<ChosenKey> {
+  const named = splitDeviceValues(devices);
+  const all = named.length === 0 || named.some((v) => /^(all|touch)$/i.test(v));
+  const { key, device } = await touchSelect(all ? 'all' : named, opts);
+  await device.close().catch(() => undefined);
+  return key;
+}

@@ -32,6 +32,7 @@ import {
   listLargeBlobs,
   setLargeBlob,
 } from '../operations/large-blobs.js';
+import { checkUserVerification, type UvCheckOptions, type UvCheckResult } from '../operations/uv-check/check.js';
 
 export interface KeyOptions {
   /** Cancels the pending transaction (the key gets CTAPHID_CANCEL). */
@@ -240,6 +241,17 @@ export class Fido2Key {
 
   close(): Promise<void> {
     return this.device.close();
+  }
+
+  /**
+   * What `uv-check` reports: per kind of request and WebAuthn userVerification value, what the person is asked
+   * for and the UV flag the site gets, predicted from getInfo; with `live`, the key is asked (touches needed,
+   * `pin` when it has one; only non-discoverable credentials are made, and the `includePasskey` test passkey is
+   * deleted again) and `live.deviations` lists where it differs from CTAP 2.1. `onTouch` says when to touch.
+   */
+  checkUserVerification(opts: UvCheckOptions & { pin?: string } = {}): Promise<UvCheckResult> {
+    const { pin, ...o } = opts;
+    return this.locked(() => checkUserVerification(this.handle, this.auth({ current: pin }), o));
   }
 
   /** The library's authorizer for one call: PINs as given, the key's PIN protocol option. */

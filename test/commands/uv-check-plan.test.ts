@@ -1,8 +1,8 @@
 /** The pure decisions of `uv-check --live`: which requests, how many touches, and what counts as a deviation. */
 import { describe, expect, it } from 'vitest';
 import { predict, type UvFacts } from '../../src/ctap/uv-prediction.js';
-import { checkAll, checkSilent, describeDeviation, type ProbeResult } from '../../src/commands/uv-check/observe.js';
-import { planProbes, plainExpectation, type ProbeId } from '../../src/commands/uv-check/plan.js';
+import { checkAll, checkSilent, describeDeviation, type ProbeResult } from '../../src/operations/uv-check/observe.js';
+import { planProbes, plainExpectation, type ProbeId } from '../../src/operations/uv-check/plan.js';
 
 const base: UvFacts = { ctap: 'fido-2.1', clientPin: 'unset', builtInUv: 'absent', alwaysUv: false, makeCredUvNotRqd: true, pinUvAuthToken: true };
 const f = (over: Partial<UvFacts>): UvFacts => ({ ...base, ...over });

@@ -1,20 +1,11 @@
 /** What `uv-check` prints: the table, the notes, the live comparison, and the same as JSON. */
 import { COLUMNS, NOTE_TEXT, ROWS, ROW_LABELS, cellReason, cellText, type Prediction, type UvFacts } from '../../ctap/uv-prediction.js';
-import type { Checks } from './observe.js';
-import { observedText } from './observe.js';
-import type { PasskeyOutcome } from './probe.js';
-import type { PasskeyPlan, ProbePlan } from './plan.js';
-import { PROBE_RP_ID } from './plan.js';
-import type { ProbeResult } from './observe.js';
+import type { UvLiveReport as LiveReport } from '../../operations/uv-check/check.js';
+import { observedText } from '../../operations/uv-check/observe.js';
+import type { PasskeyPlan } from '../../operations/uv-check/plan.js';
+import { PROBE_RP_ID } from '../../operations/uv-check/plan.js';
 
-export interface LiveReport {
-  plan: ProbePlan;
-  checks: Checks;
-  results: ReadonlyMap<string, ProbeResult>;
-  silent: { matches: boolean; deviation?: string };
-  passkey?: PasskeyOutcome;
-  deviations: string[];
-}
+export type { LiveReport };
 
 const CTAP_NAMES: Readonly<Record<UvFacts['ctap'], string>> = { 'fido-2.1': 'FIDO 2.1', 'fido-2.1-pre': 'FIDO 2.1-PRE', 'fido-2.0': 'FIDO 2.0', 'u2f-only': 'U2F only' };
 

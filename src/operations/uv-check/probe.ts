@@ -1,9 +1,10 @@
 /**
  * Sends the planned probes to the key (the I/O of `uv-check --live`): each
  * request once, RP ID `uv-check.invalid`, a fresh random clientDataHash and
- * user id, touches announced and counted, the PIN read once and only when a
- * probe needs it, every PIN preceded by the retries guard. A refusal is an
- * observation; a wrong PIN, a missed touch or Ctrl-C ends the command.
+ * user id, touches announced (`onTouch`) and counted, the PIN asked once and
+ * only when a probe needs it, every PIN preceded by the retries guard
+ * (operations/token.ts). A refusal is an observation; a wrong PIN, a missed
+ * touch or a cancel ends the run.
  */
 import { randomBytes } from 'node:crypto';
 import { ClientPin, type PinUvAuthToken } from '../../ctap/client-pin.js';
@@ -16,14 +17,21 @@ import { PERM_CM } from '../../ctap/permissions.js';
 import { checkCurrentPin } from '../../ctap/pin-policy.js';
 import { permissionFor } from '../../ctap/user-verification.js';
 import { Fido2Error } from '../../errors.js';
-import { explainWithRetries, guardRetries } from '../authorize.js';
-import { explain } from '../../operations/explain.js';
-import { type GlobalOptions, pinProtocol } from '../global-options.js';
-import { notice } from '../output.js';
-import { type PinIo, readPin } from '../pin-input.js';
-import type { Session } from '../session.js';
+import type { Authorizer } from '../authorizer.js';
+import { explain } from '../explain.js';
+import type { KeyHandle } from '../key-handle.js';
+import { obtainToken } from '../token.js';
 import type { ProbeResult } from './observe.js';
 import { PROBE_RP_ID, type Probe, type ProbeId, type ProbePlan } from './plan.js';
+
+/** A touch the person is asked for (`count` of `total`; `sensor`: the fingerprint sensor), or one the key wants unannounced. */
+export type ProbeTouch = { count: number; total: number; sensor: boolean } | { unexpected: true };
+
+export interface ProbeCallbacks {
+  onTouch?: (t: ProbeTouch) => void;
+  /** The run failed after the test passkey was made: it was deleted again (or not), as the outcome says. */
+  onCleanup?: (o: PasskeyOutcome) => void;
+}
 
 /**
  * Statuses that end the run: the person denied the touch (OPERATION_DENIED, §6.1.2: "user action
@@ -47,15 +55,17 @@ export interface ProbeRun {
 
 const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
 
-export async function runProbes(s: Session, info: AuthenticatorInfo, plan: ProbePlan, g: GlobalOptions, io: PinIo): Promise<ProbeRun> {
+export async function runProbes(key: KeyHandle, info: AuthenticatorInfo, plan: ProbePlan, auth: Authorizer, cb: ProbeCallbacks = {}): Promise<ProbeRun> {
   const results = new Map<ProbeId, ProbeResult>();
   let touch = 0;
-  let pin: string | undefined;
   let cp: ClientPin | undefined;
-  const clientPin = (): ClientPin => (cp ??= new ClientPin(s.ctap, info, { protocol: pinProtocol(g) }));
-  const announce = (sensor: boolean): void => notice(`${sensor ? 'Touch the fingerprint sensor of your key' : 'Touch your key'} (${++touch} of ${plan.touches})...`);
+  const clientPin = (): ClientPin => (cp ??= new ClientPin(key.ctap, info, auth.pinProtocol === undefined ? {} : { protocol: auth.pinProtocol }));
+  const announce = (sensor: boolean): void => cb.onTouch?.({ count: ++touch, total: plan.touches, sensor });
+  // The PIN is asked for once: every token of the run reuses it, each still after the retries were read.
+  let pin: Promise<string> | undefined;
+  const once: Authorizer = { ...auth, useUv: false, currentPin: (req) => (pin ??= auth.currentPin(req)) };
 
-  /** One token with `permission`: the PIN is read at the first need and guarded before every use. */
+  /** One token with `permission`, by built-in UV or by the PIN (obtainToken: checked, retries first). */
   const token = async (verify: 'pin-token' | 'uv-token', permission: number, rpId: string | undefined): Promise<PinUvAuthToken> => {
     if (verify === 'uv-token') {
       announce(true);
@@ -65,13 +75,7 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
         throw explain(e);
       }
     }
-    pin ??= checkCurrentPin(await readPin('current', g, io));
-    await guardRetries(clientPin(), g, s.label);
-    try {
-      return await clientPin().getPinToken(pin, permission, rpId);
-    } catch (e) {
-      throw await explainWithRetries(e, clientPin(), info, s.label);
-    }
+    return obtainToken(key, info, once, permission, clientPin(), rpId === undefined ? {} : { rpId });
   };
 
   const send = async (p: Probe, credentialId: Uint8Array | undefined): Promise<{ result: ProbeResult; credentialId?: Uint8Array }> => {
@@ -84,14 +88,14 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
       onKeepalive: (st: 'processing' | 'upneeded') => {
         if (st !== 'upneeded' || told) return;
         told = true;
-        notice('The key asks for a touch nobody expected: touch it.');
+        cb.onTouch?.({ unexpected: true });
       },
     };
     const clientDataHash = new Uint8Array(randomBytes(32));
     const options = p.verify === 'uv-option' ? { uv: true } : undefined;
     try {
       if (p.op === 'mc') {
-        const r = await makeCredential(s.ctap, {
+        const r = await makeCredential(key.ctap, {
           clientDataHash,
           rp: { id: PROBE_RP_ID, name: 'fido2-manage uv-check' },
           user: { id: new Uint8Array(randomBytes(16)), name: 'uv-check', displayName: 'fido2-manage uv-check' },
@@ -102,7 +106,7 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
         return { result: { id: p.id, verify: p.verify, status: 'ok', up: f.up, uv: f.uv, ...asked }, credentialId: r.authData.attestedCredentialData!.credentialId };
       }
       if (credentialId === undefined) throw new Error('no credential to sign in with');
-      const r = await getAssertion(s.ctap, {
+      const r = await getAssertion(key.ctap, {
         rpId: PROBE_RP_ID,
         clientDataHash,
         allowList: [{ id: credentialId }],
@@ -119,7 +123,7 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
   // Read before the first touch, so a missing or impossible PIN stops the run before anything is asked of the person.
   if (plan.needsPin) {
     if (info.forcePINChange === true) throw new Fido2Error('pin-policy', 'The key requires a new PIN before anything else; run `fido2-manage change-pin` first.');
-    pin = checkCurrentPin(await readPin('current', g, io));
+    checkCurrentPin(await once.currentPin({ label: key.label, info }));
   }
   let credential: Uint8Array | undefined;
   const passkeyIds: Uint8Array[] = [];
@@ -134,17 +138,17 @@ export async function runProbes(s: Session, info: AuthenticatorInfo, plan: Probe
     }
   } catch (e) {
     // The passkey (or one a deviating key made without UV) goes again, whatever happened after it was made.
-    if (passkeyIds.length > 0) notice((await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined))).message);
+    if (passkeyIds.length > 0) cb.onCleanup?.(await deletePasskeys(key, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined)));
     throw e;
   }
-  if (passkeyIds.length > 0) passkey = await deletePasskeys(s, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined));
+  if (passkeyIds.length > 0) passkey = await deletePasskeys(key, info, passkeyIds, () => token(plan.deleteWith ?? 'pin-token', PERM_CM, undefined));
   return { results, ...(passkey ? { passkey } : {}), touchesAsked: touch };
 }
 
-async function deletePasskeys(s: Session, info: AuthenticatorInfo, ids: Uint8Array[], cmToken: () => Promise<PinUvAuthToken>): Promise<PasskeyOutcome> {
+async function deletePasskeys(key: KeyHandle, info: AuthenticatorInfo, ids: Uint8Array[], cmToken: () => Promise<PinUvAuthToken>): Promise<PasskeyOutcome> {
   const shown = ids.map(b64url).join(', ');
   try {
-    const cm = new CredentialManagement(s.ctap, info, await cmToken());
+    const cm = new CredentialManagement(key.ctap, info, await cmToken());
     for (const id of ids) await cm.delete(id);
     const after = await cm.listAll(PROBE_RP_ID);
     const left = after.rps.flatMap((r) => r.credentials).filter((c) => ids.some((id) => b64url(id) === b64url(c.credentialId)));

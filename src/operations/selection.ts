@@ -1,12 +1,27 @@
 /**
- * "Touch the key you mean": every candidate key is asked for a touch at once;
- * the first one touched wins, and the others get CTAPHID_CANCEL so they stop
- * blinking. Nothing is changed on any key.
+ * "Touch the key you mean" (`select`, `--device touch`, the library's
+ * selectByTouch): every candidate key is asked for a touch at once
+ * (authenticatorSelection, or the CTAP 2.0 touch probe); the first one touched
+ * wins, and the others get CTAPHID_CANCEL so they stop blinking. Nothing is
+ * changed on any key.
  */
 import { Ctap2 } from '../ctap/ctap2.js';
 import { requestTouch, touchMethod } from '../ctap/touch.js';
+import { type DeviceInfo, type DiscoveryDeps, describeDevice, listDevices, NO_DEVICE_MESSAGE, openDevice, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { Fido2Error } from '../errors.js';
 import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
+
+/** What is known of a candidate before it is opened: its `list` entry, or just the selector. */
+export interface ChosenKey {
+  index: number;
+  /** The HID path, or the selector (`tcp:HOST:PORT`, `sim`): either opens the key again. */
+  path: string;
+  product?: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  vendorId?: number;
+  productId?: number;
+}
 
 export interface TouchCandidate {
   /** How the key is named in messages: an index line from `list`, or the selector. */
@@ -17,7 +32,7 @@ export interface TouchCandidate {
 export interface TouchOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Called once every reachable key is waiting, with how many are. */
+  /** Called once every reachable key is waiting, with how many are and why the others were not asked. */
   onWaiting?: (count: number, skipped: readonly string[]) => void;
 }
 
@@ -25,6 +40,61 @@ export interface TouchResult {
   /** Position of the winner in the candidate list. */
   index: number;
   device: CtapHidDevice;
+}
+
+export interface SelectByTouchOptions extends DiscoveryDeps, Partial<TouchOptions> {
+  log?: (line: string) => void;
+  /** How an attached key is named in messages (default: `describeDevice`). */
+  describe?: (d: DeviceInfo) => string;
+}
+
+export interface TouchSelection {
+  key: ChosenKey;
+  /** The touched key, still open: the caller closes it. */
+  device: CtapHidDevice;
+}
+
+/** The default wait for a touch, as the CLI's --timeout. */
+export const TOUCH_TIMEOUT_MS = 30_000;
+
+interface Candidate extends TouchCandidate {
+  readonly key: ChosenKey;
+}
+
+/** The keys to ask: those named (HID, tcp: or sim), or every attached HID key for 'all' or none named. */
+async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTouchOptions): Promise<Candidate[]> {
+  const open = (selector: string) => () => openDevice(selector, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS });
+  const hid = (d: DeviceInfo): Candidate => ({ label: (o.describe ?? describeDevice)(d), key: { ...d }, open: open(d.path) });
+  if (selectors === 'all' || selectors.length === 0) {
+    const all = await listDevices(o);
+    if (all.length === 0) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
+    return all.map(hid);
+  }
+  const out: Candidate[] = [];
+  for (const [i, s] of selectors.entries()) {
+    const parsed = parseDeviceSelector(s);
+    if (parsed.kind === 'touch' || parsed.kind === 'auto') throw new Fido2Error('usage', `"${s}" cannot be a candidate for selection by touch; name keys by index, path, serial:, tcp: or sim.`);
+    if (parsed.kind === 'pcsc') throw new Fido2Error('unsupported', `"${s}": selection by touch is not offered over PC/SC (a card on a reader is already the one chosen); name it with --device ${s}.`);
+    if (parsed.kind === 'sim' || parsed.kind === 'tcp') out.push({ label: s, key: { index: i + 1, path: s }, open: open(s) });
+    else out.push(hid(await selectHidDevice(parsed, o)));
+  }
+  return out;
+}
+
+/**
+ * Asks the keys named by `selectors` (or every attached HID key for 'all') for
+ * a touch; resolves with the key touched, still open. The others are sent
+ * CTAPHID_CANCEL and closed. Errors: 'presence' (none touched in time),
+ * 'presence-denied' (every key refused), 'cancelled' (signal), 'no-device'.
+ */
+export async function selectByTouch(selectors: readonly string[] | 'all', o: SelectByTouchOptions = {}): Promise<TouchSelection> {
+  const candidates = await candidatesFor(selectors, o);
+  const { index, device } = await touchOneOf(candidates, {
+    timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onWaiting ? { onWaiting: o.onWaiting } : {}),
+  });
+  return { key: candidates[index]!.key, device };
 }
 
 interface Armed {
@@ -39,7 +109,7 @@ function skipReason(label: string, e: unknown): string {
 }
 
 /** Asks every candidate for a touch; resolves with the first key touched, still open. The others are closed. */
-export async function selectByTouch(candidates: readonly TouchCandidate[], o: TouchOptions): Promise<TouchResult> {
+export async function touchOneOf(candidates: readonly TouchCandidate[], o: TouchOptions): Promise<TouchResult> {
   const skipped: string[] = [];
   const opened = await Promise.all(
     candidates.map(async (c, index) => {
