@@ -166,6 +166,10 @@ async function runConfigStep(config: AuthenticatorConfig, step: Step): Promise<v
       return config.enableEnterpriseAttestation();
     case 'always-uv':
       return config.toggleAlwaysUv();
+    case 'pin-complexity':
+      return config.setMinPinLength({ pinComplexityPolicy: true });
+    case 'long-touch-reset':
+      return config.enableLongTouchForReset();
     case 'force-pin-change':
       return config.setMinPinLength({ forceChangePin: true });
     case 'set-pin':
@@ -188,6 +192,10 @@ function asked(s: Step, after: KeyState): string {
       return 'enterprise attestation';
     case 'always-uv':
       return `always-UV ${s.to ? 'on' : 'off'}`;
+    case 'pin-complexity':
+      return 'PIN complexity policy on';
+    case 'long-touch-reset':
+      return 'long touch for reset on';
     case 'force-pin-change':
       return 'force PIN change';
   }
@@ -203,6 +211,10 @@ function confirmed(s: Step, after: KeyState): boolean {
       return after.enterpriseAttestation === true;
     case 'always-uv':
       return (after.alwaysUv === true) === s.to;
+    case 'pin-complexity':
+      return after.pinComplexityPolicy === true;
+    case 'long-touch-reset':
+      return after.longTouchForReset === true;
     case 'force-pin-change':
       return after.forcePinChange;
   }
@@ -221,6 +233,10 @@ function reported(steps: readonly Step[], after: KeyState): string {
         return `enterprise attestation ${onOff(after.enterpriseAttestation)}`;
       case 'always-uv':
         return `always-UV ${onOff(after.alwaysUv)}`;
+      case 'pin-complexity':
+        return `PIN complexity policy ${onOff(after.pinComplexityPolicy)}`;
+      case 'long-touch-reset':
+        return `long touch for reset ${onOff(after.longTouchForReset)}`;
       case 'force-pin-change':
         return `force PIN change ${onOff(after.forcePinChange)}`;
     }
