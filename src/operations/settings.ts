@@ -11,6 +11,7 @@ import type { ClientPin, PinUvAuthToken } from '../ctap/client-pin.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { PERM_ACFG } from '../ctap/permissions.js';
 import { checkCurrentPin, checkNewPin } from '../ctap/pin-policy.js';
+import { describePinRules } from '../ctap/pin-rules.js';
 import { Fido2Error } from '../errors.js';
 import type { Authorizer } from './authorizer.js';
 import { explain } from './explain.js';
@@ -91,7 +92,7 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
     cp = clientPinFor(key, info, auth);
     // Everything that can be refused here is refused before the first change, in a dry run too.
     if (plan.steps[0]!.op === 'set-pin') {
-      newPin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), Math.max(before.minPinLength, policy.minPinLength?.length ?? 4));
+      newPin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), Math.max(before.minPinLength, policy.minPinLength?.length ?? 4), info.maxPINLength);
       currentPin = newPin;
     } else if (plan.needsToken && !useUv) {
       if (before.pinSet !== true) {
@@ -124,7 +125,7 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
     try {
       progress(s.description);
       if (s.step.op === 'set-pin') await cp.setPin(newPin!).catch(async (e: unknown) => Promise.reject(await explainWithRetries(e, cp, info)));
-      else await runConfigStep(new AuthenticatorConfig(key.ctap, token), s.step).catch((e: unknown) => Promise.reject(explain(e, { minPINLength: info.minPINLength })));
+      else await runConfigStep(new AuthenticatorConfig(key.ctap, token), s.step).catch((e: unknown) => Promise.reject(explain(e, { minPINLength: info.minPINLength, pinRules: describePinRules(info) })));
       s.status = 'done';
       result.changed = true;
     } catch (e) {
