@@ -4,7 +4,10 @@
  * is walked through unplugging the key and plugging it back in, and the reset
  * goes out the moment the same key is back.
  */
+import { Ctap2 } from '../../ctap/ctap2.js';
 import { CtapError } from '../../ctap/errors.js';
+import type { AuthenticatorInfo } from '../../ctap/get-info.js';
+import { CTAPHID_TRANSPORT, resetTouchText, resetTransportCheck } from '../../ctap/reset-rules.js';
 import { Status } from '../../ctap/status.js';
 import { confirmOnTerminal } from '../terminal-question.js';
 import { Fido2Error } from '../../errors.js';
@@ -66,24 +69,24 @@ async function resolveTarget(g: GlobalOptions, deps: ResetDeps): Promise<Target>
 }
 
 /** The replug wait, ended by Ctrl-C like every other wait (exit 130, one message and one JSON document): nothing was sent yet. */
-async function replugInterruptible(target: Target, g: GlobalOptions, deps: ResetDeps): ReturnType<typeof replug> {
+async function replugInterruptible(target: Target, g: GlobalOptions, deps: ResetDeps, touch: string): ReturnType<typeof replug> {
   const interrupt = onInterrupt();
   try {
-    return await replug(target, g, deps, interrupt.signal);
+    return await replug(target, g, deps, interrupt.signal, touch);
   } finally {
     interrupt.dispose();
   }
 }
 
 /** Walks the person through the replug; resolves with a way to open the key that came back. */
-async function replug(target: Target, g: GlobalOptions, deps: ResetDeps, signal: AbortSignal): Promise<(log?: (l: string) => void) => Promise<CtapHidDevice>> {
+async function replug(target: Target, g: GlobalOptions, deps: ResetDeps, signal: AbortSignal, touch: string): Promise<(log?: (l: string) => void) => Promise<CtapHidDevice>> {
   const base = { ...deps, timeoutMs: timeoutMs(g) };
   const watch = {
     signal,
     timeoutMs: deps.replugTimeoutMs ?? Math.max(REPLUG_TIMEOUT_MS, timeoutMs(g)),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.now ? { now: deps.now } : {}),
-    onRemoved: () => notice('The key is out. Plug it back in now, and touch it when it blinks.'),
+    onRemoved: () => notice(`The key is out. Plug it back in now, and ${touch}.`),
   };
   if (target.kind === 'hid') {
     notice(`Unplug the key now (${formatDevice(target.device)}), then plug it back in.`);
@@ -113,18 +116,49 @@ function resetError(e: unknown, replugged: boolean): unknown {
   return explain(e);
 }
 
+/** Refuses (nothing sent) a reset the key would not take over this transport (CTAP 2.2 transportsForReset). */
+function checkResetTransport(info: AuthenticatorInfo): void {
+  const check = resetTransportCheck(info, CTAPHID_TRANSPORT);
+  if (!check.ok) throw new Fido2Error('unsupported', check.message, { reason: 'reset-transport' });
+}
+
+/**
+ * getInfo before asking anything, so that a reset the key refuses over this transport is refused before the
+ * person confirms and replugs, and the touch it needs is named. A key not read here is read, and checked, in
+ * the session that sends the reset, before anything is sent.
+ */
+async function infoBeforeConfirming(target: Target, g: GlobalOptions, deps: ResetDeps): Promise<AuthenticatorInfo | undefined> {
+  // A USB key is opened once, after the replug (opening it now can disturb the replug watch); it is checked there.
+  if (target.kind !== 'tcp') return undefined;
+  let device: CtapHidDevice | undefined;
+  try {
+    device = await openDevice(target.selector, { ...deps, timeoutMs: timeoutMs(g) });
+    return device.capabilities.cbor ? await new Ctap2(device).getInfo() : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await device?.close().catch(() => undefined);
+  }
+}
+
 /** `fido2-manage reset [--yes] [--no-replug]`. */
 export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDeps = {}): Promise<void> {
   const target = await resolveTarget(g, deps);
+  const early = await infoBeforeConfirming(target, g, deps);
+  if (early !== undefined) checkResetTransport(early);
   if (!(await confirmed(o.yes))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
   // The in-process virtual key has just been powered up, so it needs no replug.
   const doReplug = o.replug !== false && target.kind !== 'sim';
-  const open = doReplug ? await replugInterruptible(target, g, deps) : undefined;
+  const touch = resetTouchText(early ?? {});
+  const open = doReplug ? await replugInterruptible(target, g, deps, touch) : undefined;
   await withSession(
     g,
     async (s) => {
       // One getInfo (milliseconds) for `before`; the reset follows at once, well within any window.
       const before = await s.ctap.getInfo();
+      checkResetTransport(before);
+      // A long touch takes seconds the person must be told about (CTAP 2.2 longTouchForReset).
+      if (before.longTouchForReset === true && !(early?.longTouchForReset === true && doReplug)) notice(`This key needs a long touch for a reset: ${resetTouchText(before)}.`);
       try {
         await s.ctap.reset();
       } catch (e) {
