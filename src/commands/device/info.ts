@@ -3,6 +3,7 @@ import { ClientPin } from '../../ctap/client-pin.js';
 import { CtapError } from '../../ctap/errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { describeOption } from './option-meanings.js';
+import { ctap22Meanings, ctap22Members } from './info-ctap22.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
 
@@ -27,7 +28,9 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
+    const meanings = ctap22Meanings(info);
+    const explained = Object.keys(meanings).length ? { meanings } : {};
+    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, info: toJson(info), ...explained, ...retries });
     printText(s.label, info, retries);
   });
 }
@@ -68,6 +71,7 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
   if (info.maxSerializedLargeBlobArray !== undefined) line('Large-blob storage:', `${info.maxSerializedLargeBlobArray} bytes (see \`large-blobs list\`)`);
   if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));
   if (info.transports?.length) line('Transports:', info.transports.join(', '));
+  for (const m of ctap22Members(info)) line(m.label, m.text);
   printLine('Options:');
   for (const [name, value] of Object.entries(info.options)) printLine(`  ${describeOption(name, value)}`);
 }
