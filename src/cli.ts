@@ -73,8 +73,9 @@ export function buildProgram(): Command {
     .argument('<length>', 'new minimum, 4 to 63')
     .option('--rp-id <id...>', 'sites allowed to read the minimum PIN length')
     .option('--force-change', 'also require a PIN change before the next use')
+    .option('--complexity', "also turn on the key's PIN complexity policy (CTAP 2.2 keys that have one; it cannot be turned off)")
     .option('--yes', 'raise it without asking (needed when not on a terminal: it cannot be undone)')
-    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean; yes?: boolean }, cmd: Command) =>
+    .action(async (length: string, o: { rpId?: string[]; forceChange?: boolean; complexity?: boolean; yes?: boolean }, cmd: Command) =>
       onKeys(globals(cmd), async (g) => (await import('./commands/config/min-pin-length.js')).runMinPinLength(length, o, g)),
     );
   program
@@ -83,6 +84,13 @@ export function buildProgram(): Command {
     .option('--yes', 'enable it without asking (needed when not on a terminal: it cannot be undone)')
     .action(async (o: { yes?: boolean }, cmd: Command) =>
       onKeys(globals(cmd), async (g) => (await import('./commands/config/enterprise-attestation.js')).runEnableEnterpriseAttestation(g, o)),
+    );
+  program
+    .command('enable-long-touch-reset')
+    .description('make a reset need a long touch (CTAP 2.2 authenticatorConfig 0x04; no command turns it off)')
+    .option('--yes', 'enable it without asking (needed when not on a terminal: it cannot be undone)')
+    .action(async (o: { yes?: boolean }, cmd: Command) =>
+      onKeys(globals(cmd), async (g) => (await import('./commands/config/long-touch-reset.js')).runEnableLongTouchReset(g, o)),
     );
   program
     .command('reset')

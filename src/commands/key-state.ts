@@ -13,12 +13,18 @@ export interface SettingsJson {
   alwaysUv?: boolean;
   /** Absent when the key has no enterprise attestation. */
   enterpriseAttestation?: boolean;
+  /** Absent when the key does not report one (before CTAP 2.2). */
+  pinComplexityPolicy?: boolean;
+  /** Absent when the key does not report it (before CTAP 2.2). */
+  longTouchForReset?: boolean;
 }
 
 export function settingsJson(state: KeyState): SettingsJson {
   const out: SettingsJson = { pinSet: state.pinSet === true, minPinLength: state.minPinLength, forcePinChange: state.forcePinChange };
   if (state.alwaysUv !== undefined) out.alwaysUv = state.alwaysUv;
   if (state.enterpriseAttestation !== undefined) out.enterpriseAttestation = state.enterpriseAttestation;
+  if (state.pinComplexityPolicy !== undefined) out.pinComplexityPolicy = state.pinComplexityPolicy;
+  if (state.longTouchForReset !== undefined) out.longTouchForReset = state.longTouchForReset;
   return out;
 }
 

@@ -1,6 +1,7 @@
 /**
- * authenticatorConfig (CTAP 2.1 §6.11): enterprise attestation, always-UV,
- * minimum PIN length. The pinUvAuthParam covers
+ * authenticatorConfig (CTAP 2.1 §6.11, with CTAP 2.2's enableLongTouchForReset
+ * and pinComplexityPolicy): enterprise attestation, always-UV, minimum PIN
+ * length, PIN complexity, long touch for reset. The pinUvAuthParam covers
  * 32 x 0xff || 0x0d || subCommand || CBOR(subCommandParams) (§6.11.1).
  */
 import { concatBytes } from './bytes.js';
@@ -12,8 +13,19 @@ export const ConfigSubCommand = {
   enableEnterpriseAttestation: 0x01,
   toggleAlwaysUv: 0x02,
   setMinPINLength: 0x03,
+  /** CTAP 2.2: a reset then needs a long touch. */
+  enableLongTouchForReset: 0x04,
   vendorPrototype: 0xff,
 } as const;
+
+const CONFIG_COMMAND_NAMES = new Map<number, string>(Object.entries(ConfigSubCommand).map(([name, id]) => [id, name]));
+
+/** "setMinPINLength (0x03)", or the number alone for a subcommand this client does not know. */
+export function configCommandName(id: number): string {
+  const hex = `0x${id.toString(16).padStart(2, '0')}`;
+  const name = CONFIG_COMMAND_NAMES.get(id);
+  return name === undefined ? hex : `${name} (${hex})`;
+}
 
 /** Request member keys (§6.11). */
 export const ConfigParam = {
@@ -28,12 +40,15 @@ export const SetMinPinLengthParam = {
   newMinPINLength: 0x01,
   minPinLengthRPIDs: 0x02,
   forceChangePin: 0x03,
+  /** CTAP 2.2: turn on the key's PIN complexity policy. */
+  pinComplexityPolicy: 0x04,
 } as const;
 
 export interface SetMinPinLengthOptions {
   newMinPinLength?: number;
   minPinLengthRpIds?: string[];
   forceChangePin?: boolean;
+  pinComplexityPolicy?: boolean;
 }
 
 export type SubCommandParams = Map<number, CborValue>;
@@ -48,6 +63,7 @@ export function buildSetMinPinLengthParams(p: SetMinPinLengthOptions): SubComman
   }
   if (p.minPinLengthRpIds !== undefined) m.set(SetMinPinLengthParam.minPinLengthRPIDs, [...p.minPinLengthRpIds]);
   if (p.forceChangePin !== undefined) m.set(SetMinPinLengthParam.forceChangePin, p.forceChangePin);
+  if (p.pinComplexityPolicy !== undefined) m.set(SetMinPinLengthParam.pinComplexityPolicy, p.pinComplexityPolicy);
   // No members at all is sent as no subCommandParams, which §6.11.4 allows.
   return m.size === 0 ? undefined : m;
 }
@@ -90,6 +106,10 @@ export class AuthenticatorConfig {
 
   async setMinPinLength(p: SetMinPinLengthOptions): Promise<void> {
     await this.run(ConfigSubCommand.setMinPINLength, buildSetMinPinLengthParams(p));
+  }
+
+  async enableLongTouchForReset(): Promise<void> {
+    await this.run(ConfigSubCommand.enableLongTouchForReset);
   }
 
   /** authenticatorConfig has no reply members (§6.11); anything sent back is ignored. */

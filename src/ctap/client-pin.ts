@@ -104,14 +104,14 @@ export class ClientPin {
   }
 
   async setPin(newPin: string): Promise<void> {
-    const pin = checkNewPin(newPin, this.info.minPINLength ?? 4);
+    const pin = checkNewPin(newPin, this.info.minPINLength ?? 4, this.info.maxPINLength);
     await this.withKeyAgreement(async (enc) => {
       await this.clientPin(buildSetPinParams(this.protocol, enc, pin, { random: this.random }));
     });
   }
 
   async changePin(currentPin: string, newPin: string): Promise<void> {
-    const pin = checkNewPin(newPin, this.info.minPINLength ?? 4);
+    const pin = checkNewPin(newPin, this.info.minPINLength ?? 4, this.info.maxPINLength);
     await this.withKeyAgreement(async (enc) => {
       await this.clientPin(buildChangePinParams(this.protocol, enc, currentPin, pin, { random: this.random }));
     });

@@ -216,9 +216,20 @@ function keyName(key: CborValue): string {
 
 // ---------------------------------------------------------------- helpers
 
-/** True for a CTAP 2.1 key; FIDO_2_1_PRE alone is a 2.0 key with preview commands. */
+/**
+ * Versions that bring everything FIDO_2_1 does: CTAP 2.2 and 2.3 are supersets of 2.1, and a key may list only
+ * its newest version (CTAP 2.3 §6.4 versions). FIDO_2_1_PRE is not among them.
+ */
+export const CTAP21_OR_LATER: readonly string[] = ['FIDO_2_1', 'FIDO_2_2', 'FIDO_2_3'];
+
+/** True when `versions` names CTAP 2.1 or a later version that includes it. */
+export function isCtap21OrLater(versions: readonly string[]): boolean {
+  return versions.some((v) => CTAP21_OR_LATER.includes(v));
+}
+
+/** True for a CTAP 2.1 (or 2.2, 2.3) key; FIDO_2_1_PRE alone is a 2.0 key with preview commands. */
 export function supportsCtap21(info: AuthenticatorInfo): boolean {
-  return info.versions.includes('FIDO_2_1');
+  return isCtap21OrLater(info.versions);
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Client-side PIN policy (CTAP 2.1 §6.5.1): at least max(4, minPINLength)
  * Unicode code points, at most 63 bytes of UTF-8, so that the PIN plus zero
- * padding fits the 64-byte paddedPin. Checking before sending spares a retry.
+ * padding fits the 64-byte paddedPin, and at most maxPINLength code points
+ * where the key reports it (CTAP 2.2 getInfo 0x1D). Checking before sending
+ * spares a retry.
  */
 import { Fido2Error } from '../errors.js';
 
@@ -37,17 +39,19 @@ export function controlCharacterIn(pin: string): string | undefined {
   return CONTROL_NAMES[c] === undefined ? code : `${CONTROL_NAMES[c]}, ${code}`;
 }
 
-/** Returns the NFC-normalised PIN, or throws Fido2Error('pin-policy'). Never echoes the PIN. */
-export function checkNewPin(pin: string, minLength: number): string {
+/**
+ * Returns the NFC-normalised PIN, or throws Fido2Error('pin-policy'). Never echoes the PIN.
+ * `maxLength` is the key's maxPINLength in code points, when it reports one.
+ */
+export function checkNewPin(pin: string, minLength: number, maxLength?: number): string {
   const normalized = normalizePin(pin);
   const min = Math.max(ABSOLUTE_MIN_PIN_LENGTH, Number.isFinite(minLength) ? Math.floor(minLength) : 0);
+  const max = maxLength !== undefined && Number.isFinite(maxLength) ? Math.floor(maxLength) : undefined;
   const codePoints = pinCodePoints(normalized);
   const bytes = Buffer.byteLength(normalized, 'utf8');
-  if (codePoints < min || bytes > MAX_PIN_BYTES) {
-    throw new Fido2Error(
-      'pin-policy',
-      `The new PIN must be at least ${min} characters and at most ${MAX_PIN_BYTES} bytes`,
-    );
+  if (codePoints < min || bytes > MAX_PIN_BYTES || (max !== undefined && codePoints > max)) {
+    const upper = max === undefined ? `${MAX_PIN_BYTES} bytes` : `${max} characters (this key's maximum) and ${MAX_PIN_BYTES} bytes`;
+    throw new Fido2Error('pin-policy', `The new PIN must be at least ${min} characters and at most ${upper}`);
   }
   // The key would take these, but nobody could type them at a PIN prompt again.
   const control = controlCharacterIn(normalized);
@@ -61,9 +65,9 @@ export function checkNewPin(pin: string, minLength: number): string {
 }
 
 /** Both PINs checked, before anything is sent: a "change" to the same PIN would only cost a round trip and mislead. */
-export function checkPinChange(currentPin: string, newPin: string, minLength: number): { current: string; next: string } {
+export function checkPinChange(currentPin: string, newPin: string, minLength: number, maxLength?: number): { current: string; next: string } {
   const current = checkCurrentPin(currentPin);
-  const next = checkNewPin(newPin, minLength);
+  const next = checkNewPin(newPin, minLength, maxLength);
   if (current === next) throw new Fido2Error('pin-policy', 'The new PIN is the same as the current one; choose a different new PIN.');
   return { current, next };
 }

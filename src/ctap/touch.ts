@@ -7,7 +7,7 @@
  */
 import { Command, type Ctap2, type CborRequestOptions } from './ctap2.js';
 import { isCtapError } from './errors.js';
-import type { AuthenticatorInfo } from './get-info.js';
+import { type AuthenticatorInfo, supportsCtap21 } from './get-info.js';
 import { Status } from './status.js';
 import type { CborValue } from './cbor.js';
 import { Fido2Error } from '../errors.js';
@@ -15,7 +15,7 @@ import { Fido2Error } from '../errors.js';
 export type TouchMethod = 'selection' | 'make-credential-probe';
 
 export function touchMethod(info: AuthenticatorInfo): TouchMethod | undefined {
-  if (info.versions.includes('FIDO_2_1')) return 'selection';
+  if (supportsCtap21(info)) return 'selection';
   if (info.versions.some((v) => v.startsWith('FIDO_2_'))) return 'make-credential-probe';
   return undefined;
 }

@@ -25,7 +25,7 @@
  * "Protected" is §6.1.2's "protected by some form of user verification":
  * a PIN set, or built-in UV with a finger enrolled.
  */
-import type { AuthenticatorInfo } from './get-info.js';
+import { type AuthenticatorInfo, isCtap21OrLater } from './get-info.js';
 
 export type CtapLevel = 'fido-2.1' | 'fido-2.1-pre' | 'fido-2.0' | 'u2f-only';
 
@@ -96,7 +96,8 @@ export interface Prediction {
 }
 
 export function ctapLevel(versions: readonly string[]): CtapLevel {
-  if (versions.includes('FIDO_2_1')) return 'fido-2.1';
+  // 2.2 and 2.3 keys act as 2.1 keys do in everything this prediction rests on (alwaysUv, makeCredUvNotRqd).
+  if (isCtap21OrLater(versions)) return 'fido-2.1';
   if (versions.includes('FIDO_2_1_PRE')) return 'fido-2.1-pre';
   if (versions.some((v) => v.startsWith('FIDO_2_'))) return 'fido-2.0';
   return 'u2f-only';

@@ -9,8 +9,8 @@ import type { MinPinLengthPolicy, Policy } from '../operations/settings-plan.js'
 
 export type { MinPinLengthPolicy, Policy };
 
-const TOP = ['pin', 'minPinLength', 'alwaysUv', 'enterpriseAttestation', 'forcePinChange'] as const;
-const MIN = ['length', 'rpIds', 'forceChange'] as const;
+const TOP = ['pin', 'minPinLength', 'alwaysUv', 'enterpriseAttestation', 'forcePinChange', 'longTouchForReset'] as const;
+const MIN = ['length', 'rpIds', 'forceChange', 'complexity'] as const;
 
 const bad = (field: string, what: string): Fido2Error =>
   new Fido2Error('usage', `Policy field "${field}" ${what}; fix the policy file (nothing was sent to any key).`, { reason: 'policy' });
@@ -39,7 +39,7 @@ export function validatePolicy(doc: unknown): Policy {
   if (pin !== undefined) policy.pin = pin;
   const alwaysUv = boolField(doc, 'alwaysUv');
   if (alwaysUv !== undefined) policy.alwaysUv = alwaysUv;
-  for (const k of ['enterpriseAttestation', 'forcePinChange'] as const) {
+  for (const k of ['enterpriseAttestation', 'forcePinChange', 'longTouchForReset'] as const) {
     const v = boolField(doc, k);
     if (v === false) throw bad(k, 'can only be true (a key turns it off only by reset); leave the field out instead');
     if (v) policy[k] = true;
@@ -61,6 +61,10 @@ export function validatePolicy(doc: unknown): Policy {
     }
     const fc = boolField(m, 'forceChange', 'minPinLength.');
     if (fc !== undefined) out.forceChange = fc;
+    // Only turning it on: no subcommand turns a key's PIN complexity policy off.
+    const complexity = boolField(m, 'complexity', 'minPinLength.');
+    if (complexity === false) throw bad('minPinLength.complexity', 'can only be true (a key turns its PIN complexity policy off only by reset); leave the field out instead');
+    if (complexity) out.complexity = true;
     policy.minPinLength = out;
   }
   return policy;

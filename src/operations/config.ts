@@ -33,11 +33,18 @@ export interface MinPinLengthRequest {
   rpIds?: string[];
   /** Also require a new PIN before the key is used again. */
   forceChange?: boolean;
+  /** Also turn on the key's PIN complexity policy (CTAP 2.2 setMinPINLength pinComplexityPolicy), where it has one. */
+  complexity?: boolean;
 }
 
 /** setMinPINLength (§6.11.4): the minimum can only go up, so a lower one is refused before anything is sent. */
 export async function setMinPinLength(key: KeyHandle, auth: Authorizer, req: MinPinLengthRequest, o: SettingOptions = {}): Promise<SettingResult> {
-  const minPinLength = { length: req.length, ...(req.rpIds?.length ? { rpIds: req.rpIds } : {}), ...(req.forceChange ? { forceChange: true } : {}) };
+  const minPinLength = {
+    length: req.length,
+    ...(req.rpIds?.length ? { rpIds: req.rpIds } : {}),
+    ...(req.forceChange ? { forceChange: true } : {}),
+    ...(req.complexity ? { complexity: true } : {}),
+  };
   return settled(await applySettings(key, { minPinLength }, auth, { ...o, rpIdsAtSameLength: true, requireSupport: true }));
 }
 
@@ -49,4 +56,12 @@ export async function forcePinChange(key: KeyHandle, auth: Authorizer): Promise<
 /** enableEnterpriseAttestation (§6.11.2); only keys listing the `ep` option have it. It cannot be turned off but by a reset. */
 export async function enableEnterpriseAttestation(key: KeyHandle, auth: Authorizer, o: SettingOptions = {}): Promise<SettingResult> {
   return settled(await applySettings(key, { enterpriseAttestation: true }, auth, { ...o, requireSupport: true }));
+}
+
+/**
+ * enableLongTouchForReset (CTAP 2.2 authenticatorConfig 0x04): a reset then needs a long touch. Only keys that
+ * report longTouchForReset and list the subcommand have it, and no subcommand turns it off again.
+ */
+export async function enableLongTouchForReset(key: KeyHandle, auth: Authorizer, o: SettingOptions = {}): Promise<SettingResult> {
+  return settled(await applySettings(key, { longTouchForReset: true }, auth, { ...o, requireSupport: true }));
 }

@@ -7,7 +7,7 @@ const RESET_ERASES = 'a reset erases every credential on the key, its PIN and it
  * Turns the key's status codes into one-line messages that say what to do.
  * `context.retries` is the count read back after a wrong PIN (reading it needs no PIN).
  */
-export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string; hint?: string } = {}): unknown {
+export function explain(e: unknown, context: { retries?: number; minPINLength?: number; forcePINChange?: boolean; powerCycle?: string; hint?: string; pinRules?: string } = {}): unknown {
   if (!(e instanceof CtapError)) return e;
   const msg = (kind: Fido2Error['kind'], text: string, reason?: string) => new Fido2Error(kind, text, { cause: e, reason });
   const left = (context.retries === undefined ? '' : ` ${context.retries} ${context.retries === 1 ? 'attempt' : 'attempts'} left before the PIN is blocked.`) + (context.hint ?? '');
@@ -23,6 +23,8 @@ export function explain(e: unknown, context: { retries?: number; minPINLength?: 
     case 0x3f:
       return msg('pin-invalid', 'The key did not recognise your fingerprint; try again or use the PIN (without --uv).');
     case 0x37: {
+      // The key's own rules, from getInfo (pin-rules.ts), when the caller had them.
+      if (context.pinRules !== undefined) return msg('pin-policy', `The key refused the PIN by its policy: ${context.pinRules} (see \`fido2-manage info\`).`);
       if (context.forcePINChange) {
         return msg('pin-policy', `The key refused the new PIN: while a PIN change is required it must differ from the current PIN and have at least ${Math.max(4, context.minPINLength ?? 4)} characters.`);
       }

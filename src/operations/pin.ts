@@ -25,7 +25,7 @@ export async function setPin(key: KeyHandle, auth: Authorizer): Promise<PinChang
   if (info.options.clientPin === true) {
     throw new Fido2Error('already-done', 'This key already has a PIN; nothing was changed. Use `fido2-manage change-pin` to change it.');
   }
-  const pin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), info.minPINLength ?? 4);
+  const pin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), info.minPINLength ?? 4, info.maxPINLength);
   try {
     await cp.setPin(pin);
   } catch (e) {
@@ -42,7 +42,7 @@ export async function changePin(key: KeyHandle, auth: Authorizer): Promise<PinCh
     throw new Fido2Error('pin-required', 'This key has no PIN yet; set one with `fido2-manage set-pin`.');
   }
   const req = { label: key.label, info };
-  const { current, next } = checkPinChange(await auth.currentPin(req), await auth.newPin({ ...req, purpose: 'change' }), info.minPINLength ?? 4);
+  const { current, next } = checkPinChange(await auth.currentPin(req), await auth.newPin({ ...req, purpose: 'change' }), info.minPINLength ?? 4, info.maxPINLength);
   await guardRetries(cp, auth, key.label);
   try {
     await cp.changePin(current, next);

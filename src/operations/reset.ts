@@ -11,6 +11,7 @@ import { Status } from '../ctap/status.js';
 import { type DeviceInfo, type DiscoveryDeps, describeDevice, listDevices, openDevice, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { openWhenSettled, waitForReplug } from '../devices/replug.js';
 import { Fido2Error } from '../errors.js';
+import { CTAPHID_TRANSPORT, resetTouchText, resetTransportCheck } from '../ctap/reset-rules.js';
 import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
 import { canConnect } from '../transports/tcp/tcp-probe.js';
 import { explain } from './explain.js';
@@ -59,6 +60,8 @@ export interface ResetKeyOptions extends DiscoveryDeps {
   onReplug?: (e: ReplugEvent) => void;
   /** The key waits for a touch (the reset, or `--device touch`'s choice). */
   onTouch?: () => void;
+  /** The key needs a long touch for the reset (CTAP 2.2 longTouchForReset): what to tell the person. */
+  onLongTouch?: (what: string) => void;
   /** For the selector 'touch': every attached key is waiting for a touch. */
   onWaiting?: SelectByTouchOptions['onWaiting'];
   /** Ends the replug wait or the reset ('cancelled'). */
@@ -160,8 +163,13 @@ function resetError(e: unknown, replugged: boolean): unknown {
  * authenticatorReset on an open key, at once: one getInfo (milliseconds) for `before`, so the reset stays well
  * within the key's window. Errors: 'reset-too-late' (15), 'presence-denied' (16), 'presence' (10, not touched).
  */
-export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean }): Promise<ResetResult> {
+export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean; onLongTouch?: (what: string) => void }): Promise<ResetResult> {
   const before = await key.ctap.getInfo();
+  // CTAP 2.2 transportsForReset: a reset the key refuses over this transport is not sent.
+  const check = resetTransportCheck(before, CTAPHID_TRANSPORT);
+  if (!check.ok) throw new Fido2Error('unsupported', check.message, { reason: 'reset-transport' });
+  // longTouchForReset: a press of seconds, which the person must be told about before the key waits for it.
+  if (before.longTouchForReset === true) o.onLongTouch?.(resetTouchText(before));
   try {
     await key.ctap.reset();
   } catch (e) {
@@ -207,5 +215,5 @@ export async function guidedReset(selector: string | undefined, o: ResetKeyOptio
   // Without a replug a USB key opens by the path resolved above, so it is the key that was confirmed.
   const open: OpenKey | undefined = back ?? (target.kind === 'hid' ? (log) => openDevice(target.device.path, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS, ...(log ? { log } : {}) }) : undefined);
   const run = o.run ?? plainRun(selector, o);
-  return run(open, (key) => resetOpenKey(key, { replugged: doReplug }));
+  return run(open, (key) => resetOpenKey(key, { replugged: doReplug, ...(o.onLongTouch ? { onLongTouch: o.onLongTouch } : {}) }));
 }

@@ -6,6 +6,7 @@
  * key without a PIN every config change after it needs a token), and forcing a
  * PIN change last (once forced, the key hands out no PIN token; CTAP 2.1 §6.5.5.7).
  */
+import { ConfigSubCommand, configCommandName } from '../ctap/authenticator-config.js';
 import { type AuthenticatorInfo, supportsCtap21 } from '../ctap/get-info.js';
 import type { ErrorKind } from '../errors.js';
 
@@ -17,6 +18,8 @@ export interface MinPinLengthPolicy {
   rpIds?: string[];
   /** Also require a PIN change (sent last, as forcePinChange). */
   forceChange?: boolean;
+  /** true: turn on the key's PIN complexity policy (setMinPINLength's pinComplexityPolicy, CTAP 2.2 §6.11.4). */
+  complexity?: boolean;
 }
 
 export interface Policy {
@@ -28,6 +31,8 @@ export interface Policy {
   enterpriseAttestation?: boolean;
   /** true: the key must ask for a new PIN before its next use. */
   forcePinChange?: boolean;
+  /** true: a reset needs a long touch (CTAP 2.2 enableLongTouchForReset; no subcommand turns it off). */
+  longTouchForReset?: boolean;
 }
 
 /** The settings `apply` manages, as the key reports them. */
@@ -48,6 +53,12 @@ export interface KeyState {
   maxRpIdsForMinPinLength: number;
   /** Built-in user verification is set up (a token can come from it instead of the PIN). */
   uv: boolean;
+  /** undefined: the key does not report it (before CTAP 2.2). */
+  pinComplexityPolicy?: boolean;
+  /** undefined: the key does not report it (before CTAP 2.2). */
+  longTouchForReset?: boolean;
+  /** The authenticatorConfig subcommands the key lists (getInfo 0x1F); undefined: it lists none, as before CTAP 2.2. */
+  configCommands?: number[];
 }
 
 export function keyStateFromInfo(info: AuthenticatorInfo): KeyState {
@@ -63,7 +74,22 @@ export function keyStateFromInfo(info: AuthenticatorInfo): KeyState {
     setMinPinLength: info.options.setMinPINLength === true,
     maxRpIdsForMinPinLength: info.maxRPIDsForSetMinPINLength ?? 0,
     uv: info.options.uv === true,
+    ...(info.pinComplexityPolicy !== undefined ? { pinComplexityPolicy: info.pinComplexityPolicy } : {}),
+    ...(info.longTouchForReset !== undefined ? { longTouchForReset: info.longTouchForReset } : {}),
+    ...(info.authenticatorConfigCommands !== undefined ? { configCommands: [...info.authenticatorConfigCommands] } : {}),
   };
+}
+
+/**
+ * Why the key would not take this authenticatorConfig subcommand, or undefined when it may. A key that lists
+ * authenticatorConfigCommands (CTAP 2.2 getInfo 0x1F) takes only those; one that lists none is judged by its
+ * options, as before.
+ */
+export function configCommandRefusal(state: Pick<KeyState, 'configCommands'>, subCommand: number): string | undefined {
+  const listed = state.configCommands;
+  if (listed === undefined || listed.includes(subCommand)) return undefined;
+  const offered = listed.length ? listed.map(configCommandName).join(', ') : 'none';
+  return `this key does not offer the authenticatorConfig subcommand ${configCommandName(subCommand)} (its authenticatorConfigCommands: ${offered})`;
 }
 
 export type Step =
@@ -71,6 +97,8 @@ export type Step =
   | { op: 'min-pin-length'; from: number; to: number; rpIds?: string[] }
   | { op: 'enterprise-attestation' }
   | { op: 'always-uv'; to: boolean }
+  | { op: 'pin-complexity' }
+  | { op: 'long-touch-reset' }
   | { op: 'force-pin-change' };
 
 export type Plan =
@@ -90,6 +118,10 @@ export function describeStep(s: Step): string {
       return 'enable enterprise attestation';
     case 'always-uv':
       return `always-UV ${s.to ? 'on' : 'off'}`;
+    case 'pin-complexity':
+      return 'PIN complexity policy on';
+    case 'long-touch-reset':
+      return 'long touch for reset on';
     case 'force-pin-change':
       return 'force PIN change';
   }
@@ -113,8 +145,11 @@ export interface PlanOptions {
 
 export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {}): Plan {
   const steps: Step[] = [];
-  const cfg = (what: string): Plan | undefined =>
-    state.config ? undefined : cannot('unsupported', 'no-config', `${what} is not supported by this key: it needs CTAP 2.1 with authenticatorConfig, and the key speaks ${state.versions.join(', ')}`);
+  const cfg = (what: string, subCommand: number): Plan | undefined => {
+    if (!state.config) return cannot('unsupported', 'no-config', `${what} is not supported by this key: it needs CTAP 2.1 with authenticatorConfig, and the key speaks ${state.versions.join(', ')}`);
+    const refusal = configCommandRefusal(state, subCommand);
+    return refusal === undefined ? undefined : cannot('unsupported', 'config-command-not-offered', refusal);
+  };
 
   if (policy.pin === true && state.pinSet !== true) {
     if (state.pinSet === undefined) return cannot('unsupported', 'no-pin-support', 'the policy asks for a PIN and this key has no PIN support');
@@ -129,7 +164,7 @@ export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {})
     }
     const send = m.length > state.minPinLength || (o.rpIdsAtSameLength === true && (m.rpIds?.length ?? 0) > 0);
     if (send || o.requireSupport) {
-      const no = cfg('Setting the minimum PIN length');
+      const no = cfg('Setting the minimum PIN length', ConfigSubCommand.setMinPINLength);
       if (no) return no;
       if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot set the minimum PIN length (option setMinPINLength is off)');
     }
@@ -143,21 +178,40 @@ export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {})
   }
 
   if (policy.enterpriseAttestation === true && state.enterpriseAttestation !== true) {
-    const no = cfg('Enterprise attestation');
+    const no = cfg('Enterprise attestation', ConfigSubCommand.enableEnterpriseAttestation);
     if (no) return no;
     if (state.enterpriseAttestation === undefined) return cannot('unsupported', 'no-enterprise-attestation', 'this key does not support enterprise attestation (no ep option)');
     steps.push({ op: 'enterprise-attestation' });
   }
 
   if (policy.alwaysUv !== undefined && (o.requireSupport || policy.alwaysUv !== (state.alwaysUv === true))) {
-    const no = cfg('Always-UV');
+    const no = cfg('Always-UV', ConfigSubCommand.toggleAlwaysUv);
     if (no) return no;
     if (state.alwaysUv === undefined) return cannot('unsupported', 'no-always-uv', 'this key does not support always-UV (no alwaysUv option)');
     if (policy.alwaysUv !== state.alwaysUv) steps.push({ op: 'always-uv', to: policy.alwaysUv });
   }
 
+  if (m?.complexity !== undefined && (o.requireSupport || m.complexity !== (state.pinComplexityPolicy === true))) {
+    const no = cfg('The PIN complexity policy', ConfigSubCommand.setMinPINLength);
+    if (no) return no;
+    if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot change its PIN policy (option setMinPINLength is off)');
+    // The member announces the policy (CTAP 2.2 §6.4 pinComplexityPolicy); a key without it has none to turn on.
+    if (state.pinComplexityPolicy === undefined) return cannot('unsupported', 'no-pin-complexity-policy', 'this key has no PIN complexity policy (getInfo has no pinComplexityPolicy)');
+    if (!m.complexity && state.pinComplexityPolicy) return cannot('unsupported', 'pin-complexity-on', "the key's PIN complexity policy is on and this tool does not turn it off; only a reset does");
+    if (m.complexity && !state.pinComplexityPolicy) steps.push({ op: 'pin-complexity' });
+  }
+
+  if (policy.longTouchForReset !== undefined && (o.requireSupport || policy.longTouchForReset !== (state.longTouchForReset === true))) {
+    const no = cfg('Long touch for reset', ConfigSubCommand.enableLongTouchForReset);
+    if (no) return no;
+    // Announced by getInfo longTouchForReset (CTAP 2.2 §6.4); without it the key has no such setting.
+    if (state.longTouchForReset === undefined) return cannot('unsupported', 'no-long-touch-reset', 'this key has no long-touch-for-reset setting (getInfo has no longTouchForReset)');
+    if (!policy.longTouchForReset && state.longTouchForReset) return cannot('unsupported', 'long-touch-reset-on', 'long touch for reset is on and no authenticatorConfig subcommand turns it off');
+    if (policy.longTouchForReset && !state.longTouchForReset) steps.push({ op: 'long-touch-reset' });
+  }
+
   if ((policy.forcePinChange === true || m?.forceChange === true) && (!state.forcePinChange || o.requireSupport)) {
-    const no = cfg('Forcing a PIN change');
+    const no = cfg('Forcing a PIN change', ConfigSubCommand.setMinPINLength);
     if (no) return no;
     // forceChangePin is a parameter of setMinPINLength (CTAP 2.1 §6.11.4).
     if (!state.setMinPinLength) return cannot('unsupported', 'no-set-min-pin-length', 'this key cannot force a PIN change (option setMinPINLength is off)');

@@ -11,6 +11,7 @@ import type { ClientPin, PinUvAuthToken } from '../ctap/client-pin.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { PERM_ACFG } from '../ctap/permissions.js';
 import { checkCurrentPin, checkNewPin } from '../ctap/pin-policy.js';
+import { describePinRules } from '../ctap/pin-rules.js';
 import { Fido2Error } from '../errors.js';
 import type { Authorizer } from './authorizer.js';
 import { explain } from './explain.js';
@@ -91,7 +92,7 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
     cp = clientPinFor(key, info, auth);
     // Everything that can be refused here is refused before the first change, in a dry run too.
     if (plan.steps[0]!.op === 'set-pin') {
-      newPin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), Math.max(before.minPinLength, policy.minPinLength?.length ?? 4));
+      newPin = checkNewPin(await auth.newPin({ label: key.label, info, purpose: 'set' }), Math.max(before.minPinLength, policy.minPinLength?.length ?? 4), info.maxPINLength);
       currentPin = newPin;
     } else if (plan.needsToken && !useUv) {
       if (before.pinSet !== true) {
@@ -124,7 +125,7 @@ export async function applySettings(key: KeyHandle, policy: Policy, auth: Author
     try {
       progress(s.description);
       if (s.step.op === 'set-pin') await cp.setPin(newPin!).catch(async (e: unknown) => Promise.reject(await explainWithRetries(e, cp, info)));
-      else await runConfigStep(new AuthenticatorConfig(key.ctap, token), s.step).catch((e: unknown) => Promise.reject(explain(e, { minPINLength: info.minPINLength })));
+      else await runConfigStep(new AuthenticatorConfig(key.ctap, token), s.step).catch((e: unknown) => Promise.reject(explain(e, { minPINLength: info.minPINLength, pinRules: describePinRules(info) })));
       s.status = 'done';
       result.changed = true;
     } catch (e) {
@@ -166,6 +167,10 @@ async function runConfigStep(config: AuthenticatorConfig, step: Step): Promise<v
       return config.enableEnterpriseAttestation();
     case 'always-uv':
       return config.toggleAlwaysUv();
+    case 'pin-complexity':
+      return config.setMinPinLength({ pinComplexityPolicy: true });
+    case 'long-touch-reset':
+      return config.enableLongTouchForReset();
     case 'force-pin-change':
       return config.setMinPinLength({ forceChangePin: true });
     case 'set-pin':
@@ -188,6 +193,10 @@ function asked(s: Step, after: KeyState): string {
       return 'enterprise attestation';
     case 'always-uv':
       return `always-UV ${s.to ? 'on' : 'off'}`;
+    case 'pin-complexity':
+      return 'PIN complexity policy on';
+    case 'long-touch-reset':
+      return 'long touch for reset on';
     case 'force-pin-change':
       return 'force PIN change';
   }
@@ -203,6 +212,10 @@ function confirmed(s: Step, after: KeyState): boolean {
       return after.enterpriseAttestation === true;
     case 'always-uv':
       return (after.alwaysUv === true) === s.to;
+    case 'pin-complexity':
+      return after.pinComplexityPolicy === true;
+    case 'long-touch-reset':
+      return after.longTouchForReset === true;
     case 'force-pin-change':
       return after.forcePinChange;
   }
@@ -221,6 +234,10 @@ function reported(steps: readonly Step[], after: KeyState): string {
         return `enterprise attestation ${onOff(after.enterpriseAttestation)}`;
       case 'always-uv':
         return `always-UV ${onOff(after.alwaysUv)}`;
+      case 'pin-complexity':
+        return `PIN complexity policy ${onOff(after.pinComplexityPolicy)}`;
+      case 'long-touch-reset':
+        return `long touch for reset ${onOff(after.longTouchForReset)}`;
       case 'force-pin-change':
         return `force PIN change ${onOff(after.forcePinChange)}`;
     }

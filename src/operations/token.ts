@@ -9,6 +9,7 @@ import { CtapError } from '../ctap/errors.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { PERM_ACFG } from '../ctap/permissions.js';
 import { checkCurrentPin, surroundingSpaceHint } from '../ctap/pin-policy.js';
+import { describePinRules } from '../ctap/pin-rules.js';
 import { guardRetries as guardPinRetries, powerCycleAdvice } from '../ctap/pin-guard.js';
 import { Fido2Error } from '../errors.js';
 import type { Authorizer } from './authorizer.js';
@@ -82,5 +83,5 @@ export async function explainWithRetries(e: unknown, cp: ClientPin, info: Authen
     const retries = await cp.getPinRetries().then((r) => r.retries, () => undefined);
     return explain(e, { retries, minPINLength: info.minPINLength, powerCycle: powerCycleAdvice(label), hint: surroundingSpaceHint(pin) });
   }
-  return explain(e, { minPINLength: info.minPINLength, forcePINChange: info.forcePINChange });
+  return explain(e, { minPINLength: info.minPINLength, forcePINChange: info.forcePINChange, pinRules: describePinRules(info) });
 }

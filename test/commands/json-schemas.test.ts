@@ -35,7 +35,7 @@ function schemaFor(doc: { ok: boolean; command: string | null; device: unknown; 
   const family = (doc.command ?? '').split(' ')[0]!;
   const byFamily: Record<string, string> = {
     'set-pin': 'settings-change', 'change-pin': 'settings-change', uvs: 'settings-change', uvd: 'settings-change', 'min-pin-length': 'settings-change',
-    'force-pin-change': 'settings-change', 'enable-enterprise-attestation': 'settings-change', reset: 'settings-change', 'verify-pin': 'verify-pin',
+    'force-pin-change': 'settings-change', 'enable-enterprise-attestation': 'settings-change', 'enable-long-touch-reset': 'settings-change', reset: 'settings-change', 'verify-pin': 'verify-pin',
   };
   return byFamily[family] ?? family;
 }
@@ -85,6 +85,12 @@ async function keyWithPasskeys(): Promise<{ k: KeyUnderTest; ids: string[] }> {
 }
 
 describe('every --json document matches its schema in docs/schemas', () => {
+  it('a CTAP 2.3 key: info with meanings, enable-long-touch-reset, min-pin-length --complexity', async () => {
+    const d = (await served(startKey({ profile: 'fido-2.3' }))).device;
+    expect(check(await runCli(['info', '--device', d, '--json'])).meanings).toBeDefined();
+    expect(check(await runCli(['enable-long-touch-reset', '--device', d, '--yes', '--json'])).command).toBe('enable-long-touch-reset');
+    expect(check(await runCli(['min-pin-length', '4', '--complexity', '--device', d, '--yes', '--json'])).pinComplexityPolicy).toBe(true);
+  });
   it('key information and settings changes, each command by name', async () => {
     const k = await served(startKey());
     const d = k.device;

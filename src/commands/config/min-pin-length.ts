@@ -12,6 +12,7 @@ import { confirmOnTerminal } from '../terminal-question.js';
 export interface MinPinLengthOptions {
   rpId?: string[];
   forceChange?: boolean;
+  complexity?: boolean;
   yes?: boolean;
 }
 
@@ -47,6 +48,16 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
   await withSession(g, async (s) => {
     const confirm = async (steps: readonly Step[]): Promise<void> => {
       const raise = steps.find((st) => st.op === 'min-pin-length' && st.to > st.from);
+      const complexity = steps.some((st) => st.op === 'pin-complexity');
+      if (complexity) {
+        const ok = await confirmOnTerminal(
+          o.yes,
+          `Turn on the key's PIN complexity policy${raise?.op === 'min-pin-length' ? ` and raise the minimum PIN length from ${raise.from} to ${length}` : ''}? No command turns the policy off again, and new PINs must then meet it.`,
+          "Turning on the key's PIN complexity policy cannot be undone; pass --yes to confirm when not on a terminal. Nothing was changed.",
+        );
+        if (!ok) throw new Fido2Error('cancelled', 'Not changed; nothing was changed.');
+        return;
+      }
       if (raise === undefined || raise.op !== 'min-pin-length') return;
       const ok = await confirmOnTerminal(
         o.yes,
@@ -55,11 +66,12 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
       );
       if (!ok) throw new Fido2Error('cancelled', 'Not raised; nothing was changed.');
     };
-    const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true }, { confirm });
+    const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true, complexity: o.complexity === true }, { confirm });
     const forced = r.after.forcePinChange;
     const text = r.changed
-      ? `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`
-      : `The minimum PIN length is already ${length}; nothing to do.`;
-    report(g.json, { device: s.label, minPinLength: r.after.minPinLength, forcePinChange: forced, rpIds, changed: r.changed, ...beforeAfter(r.before, r.after) }, text);
+      ? `Minimum PIN length is now ${length}${rpIds.length ? `; sites allowed to read it: ${rpIds.join(', ')}` : ''}${r.after.pinComplexityPolicy ? "; the key's PIN complexity policy is on" : ''}${forced ? '; the key will ask for a new PIN before anything else (run change-pin)' : ''}.`
+      : `The minimum PIN length is already ${length}${o.complexity ? " and the key's PIN complexity policy is on" : ''}; nothing to do.`;
+    const complexity = r.after.pinComplexityPolicy === undefined ? {} : { pinComplexityPolicy: r.after.pinComplexityPolicy };
+    report(g.json, { device: s.label, minPinLength: r.after.minPinLength, forcePinChange: forced, rpIds, ...complexity, changed: r.changed, ...beforeAfter(r.before, r.after) }, text);
   });
 }

@@ -5,6 +5,7 @@ import type { GlobalOptions } from '../global-options.js';
 import type { KeyChannel } from '../../ctap/channel.js';
 import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
 import { describeOption } from './option-meanings.js';
+import { ctap22Meanings, ctap22Members } from './info-ctap22.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
 
@@ -25,7 +26,9 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, info: toJson(info), ...retries });
+    const meanings = ctap22Meanings(info);
+    const explained = Object.keys(meanings).length ? { meanings } : {};
+    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, info: toJson(info), ...explained, ...retries });
     printText(s.label, info, retries);
   });
 }
@@ -75,6 +78,7 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
   if (info.maxSerializedLargeBlobArray !== undefined) line('Large-blob storage:', `${info.maxSerializedLargeBlobArray} bytes (see \`large-blobs list\`)`);
   if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));
   if (info.transports?.length) line('Transports:', info.transports.join(', '));
+  for (const m of ctap22Members(info)) line(m.label, m.text);
   printLine('Options:');
   for (const [name, value] of Object.entries(info.options)) printLine(`  ${describeOption(name, value)}`);
 }

@@ -22,7 +22,8 @@ const MEANINGS: Readonly<Record<string, readonly [on: string, off: string]>> = {
   noMcGaPermissionsWithClientPin: ['sign-in needs built-in UV, not the PIN', 'sign-in works with the PIN'],
   uvAcfg: ['configuration with built-in UV', 'configuration needs the PIN'],
   uvBioEnroll: ['fingerprint enrolment with built-in UV', 'fingerprint enrolment needs the PIN'],
-  perCredMgmtRO: ['read-only credential listing without PIN', 'credential listing needs the PIN'],
+  // CTAP 2.2 §6.5.5.7 pcmr permission: the PIN is still entered once; the token it gives lasts and can only read.
+  perCredMgmtRO: ['one PIN entry gives a long-lived read-only token for listing credentials', 'listing credentials needs a fresh PIN token each time'],
 };
 
 export function describeOption(name: string, value: boolean): string {

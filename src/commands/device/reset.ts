@@ -56,6 +56,7 @@ export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDep
       describe: formatDevice,
       confirm: () => confirmed(o.yes),
       onReplug: sayReplug,
+      onLongTouch: (what) => notice(`This key needs a long touch for a reset: ${what}.`),
       onWaiting: (n, skipped) => {
         for (const s of skipped) notice(`Not asked: ${s}`);
         notice(n === 1 ? 'Touch the key to use it...' : `Touch the key you mean (${n} keys are waiting for a touch)...`);
