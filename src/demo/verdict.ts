@@ -69,6 +69,6 @@ export function verdict(f: UvFacts, choice: Choice, ceremony: Ceremony, observed
     predictedText: cellText(predicted),
     predictedReason,
     match: diff === undefined,
-    sentence: diff === undefined ? `As predicted: ${predictedReason}.` : `${diff[0]!.toUpperCase()}${diff.slice(1)}.`,
+    sentence: diff === undefined ? `As predicted: ${predictedReason}.` : `${diff[0]!.toUpperCase()}${diff.slice(1).replace(/\.+$/, '')}.`,
   };
 }
