@@ -12,6 +12,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServer, startDemoServer } from '../../src/demo/server.js';
 
+// The page's DOM, as the functions run inside the browser see it (the tests compile without lib "dom").
+declare const document: { getElementById(id: string): { textContent: string | null; dataset: Record<string, string | undefined> } | null };
+
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
 if (!present) console.warn(`demo browser tests skipped: ${CHROMIUM} is absent (apt-get install chromium)`);
@@ -147,9 +150,9 @@ describe.skipIf(!present)('demo page in headless Chromium with a virtual authent
       expect(reg.model).toBe('Chromium virtual authenticator');
       expect(reg.verified).toBe('yes');
       expect(reg.predicted).toMatch(/^PIN, UV 1/);
-      expectShown(await press(page, '#signin'), { status: /Signed in/, up: true, uv: true, match: true, verdict: VERIFIED });
       mkdirSync(fileURLToPath(new URL('../../docs/', import.meta.url)), { recursive: true });
       await page.screenshot({ path: fileURLToPath(new URL('../../docs/demo.png', import.meta.url)), fullPage: true });
+      expectShown(await press(page, '#signin'), { status: /Signed in/, up: true, uv: true, match: true, verdict: VERIFIED });
     } finally {
       await page.close();
     }
