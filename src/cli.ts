@@ -195,6 +195,16 @@ export function buildProgram(): Command {
       return (await import('./commands/uv-check/uv-check.js')).runUvCheck(o, g);
     });
   program
+    .command('demo')
+    .description('serve a page on 127.0.0.1 to register and sign in with your key and see what the browser and key did, beside the uv-check prediction')
+    .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+    .option('--open', 'open the page in the default browser')
+    .action(async (o: { port?: string; open?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      refuseManyKeys(g, 'demo');
+      return (await import('./commands/demo.js')).runDemo(o, g);
+    });
+  program
     .command('sim')
     .description('serve the built-in virtual key over TCP (pico-keys framing), or as a card in a vpcd reader')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:35962)')
