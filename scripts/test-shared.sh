@@ -29,6 +29,11 @@ suite_ctap23() {
 suite_conformance-pcsc() {
   CONFORMANCE_TRANSPORT=pcsc bash "$shared/conformance/run.sh" --suite core --suite uv --suite credman
 }
+# fido2-manage's own commands through PC/SC (list, info, set-pin, uvs, credentials, apply with --device pcsc:...)
+# against the same card; the script starts pcscd and `sim --vpcd` and stops them.
+suite_pcsc() {
+  PATH=$PATH:/usr/sbin:/sbin bash scripts/test-pcsc.sh
+}
 # The repository's known-answer tests, fed the independent vectors instead of test/vectors.
 suite_vectors() {
   FIDO2_MANAGE_VECTORS=$shared/vectors/pin-protocols.json \
@@ -38,7 +43,7 @@ suite_vectors() {
 suite_rig() {
   bash scripts/test-rig.sh "$shared"
 }
-SUITES=(conformance conformance-bio ctap23 conformance-pcsc vectors rig)
+SUITES=(conformance conformance-bio ctap23 conformance-pcsc pcsc vectors rig)
 
 chosen=("$@")
 [ ${#chosen[@]} -gt 0 ] || chosen=("${SUITES[@]}")
