@@ -183,23 +183,12 @@ export function unconfirmed(steps: readonly Step[], after: KeyState): string[] {
   return steps.filter((s) => !confirmed(s, after)).map((s) => asked(s, after));
 }
 
+/** A step as the key should read it back: describeStep's words, with the length read where it differs. */
 function asked(s: Step, after: KeyState): string {
-  switch (s.op) {
-    case 'set-pin':
-      return 'PIN set';
-    case 'min-pin-length':
-      return `minimum PIN length ${s.to} (reads ${after.minPinLength})`;
-    case 'enterprise-attestation':
-      return 'enterprise attestation';
-    case 'always-uv':
-      return `always-UV ${s.to ? 'on' : 'off'}`;
-    case 'pin-complexity':
-      return 'PIN complexity policy on';
-    case 'long-touch-reset':
-      return 'long touch for reset on';
-    case 'force-pin-change':
-      return 'force PIN change';
-  }
+  if (s.op === 'min-pin-length') return `minimum PIN length ${s.to} (reads ${after.minPinLength})`;
+  if (s.op === 'set-pin') return 'PIN set';
+  if (s.op === 'enterprise-attestation') return 'enterprise attestation';
+  return describeStep(s);
 }
 
 function confirmed(s: Step, after: KeyState): boolean {

@@ -7,6 +7,7 @@ import { pinProtocolV2 } from '../../src/ctap/pin-protocol.js';
 import { PERM_ACFG, PERM_CM, PERM_MC } from '../../src/ctap/permissions.js';
 import { Fido2Error } from '../../src/errors.js';
 import { baseInfo, bstr, coseHex, hex, loadVectors, queuedRandom, ScriptedChannel, tstr, unhex, type VectorCase } from './helpers.js';
+import { rejection } from '../helpers/rejection.js';
 
 const vectors = loadVectors();
 const v1 = vectors.find((c) => c.protocol === 1)!;
@@ -19,14 +20,6 @@ const keyAgreementExchange = (v: VectorCase, protocol = v.protocol) => ({
 const platCose = (v: VectorCase) => coseHex(v.platformKeyAgreement.x, v.platformKeyAgreement.y);
 const tokenReply = (v: VectorCase) => '00 a1 02' + bstr(v.pinUvAuthToken.tokenEnc);
 
-async function failure(p: Promise<unknown>): Promise<Fido2Error> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(Fido2Error);
-  return e as Fido2Error;
-}
 
 describe('ClientPin protocol choice', () => {
   const ch = () => new Ctap2(new ScriptedChannel([]));
@@ -81,11 +74,11 @@ describe('ClientPin retries', () => {
   it('rejects malformed retries replies', async () => {
     for (const reply of ['00', '00 a1 0420', '00 a1 03 20', '00 a2 0303 0401', '00 a1 03 63616263']) {
       const cp = new ClientPin(new Ctap2(new ScriptedChannel([{ request: '06 a2 0102 0201', reply }])), baseInfo());
-      const e = await failure(cp.getPinRetries());
+      const e = await rejection(cp.getPinRetries());
       expect(e.kind, reply).toBe('transport');
     }
     const cp = new ClientPin(new Ctap2(new ScriptedChannel([{ request: '06 a2 0102 0207', reply: '00 a1 0301' }])), baseInfo());
-    expect((await failure(cp.getUvRetries())).kind).toBe('transport');
+    expect((await rejection(cp.getUvRetries())).kind).toBe('transport');
   });
 });
 
@@ -134,7 +127,7 @@ describe('ClientPin tokens', () => {
       { request: `06 a5 0101 0209 03${platCose(v1)} 06${bstr(v1.getPinToken.pinHashEnc)} 09 1820`, reply: tokenReply(v1) },
     ]);
     const cp = new ClientPin(new Ctap2(channel), baseInfo({ pinUvAuthProtocols: [1] }), { platformPrivateKey: unhex(v1.platformPrivateKey) });
-    const e = await failure(cp.getPinToken(v1.getPinToken.pin, PERM_ACFG));
+    const e = await rejection(cp.getPinToken(v1.getPinToken.pin, PERM_ACFG));
     expect(e).toBeInstanceOf(CtapError);
     expect(e.kind).toBe('pin-invalid');
     expect(e.message).not.toContain(v1.getPinToken.pin);
@@ -156,7 +149,7 @@ describe('ClientPin tokens', () => {
         { request: `06 a5 0101 0209 03${platCose(v1)} 06${bstr(v1.getPinToken.pinHashEnc)} 09 1820`, reply: status },
       ]);
       const cp = new ClientPin(new Ctap2(channel), baseInfo({ pinUvAuthProtocols: [1] }), { platformPrivateKey: unhex(v1.platformPrivateKey) });
-      const e = await failure(cp.getPinToken(v1.getPinToken.pin, PERM_ACFG));
+      const e = await rejection(cp.getPinToken(v1.getPinToken.pin, PERM_ACFG));
       expect(e.kind, status).toBe(kind);
       expect((e as CtapError).status).toBe(parseInt(status, 16));
     }
@@ -174,7 +167,7 @@ describe('ClientPin tokens', () => {
       platformPrivateKey: unhex(v2.platformPrivateKey),
       random: queuedRandom(v2.ivsUsedInOrder.slice(0, 1)),
     });
-    const e = await failure(cp.getPinToken(v2.getPinToken.pin, PERM_ACFG));
+    const e = await rejection(cp.getPinToken(v2.getPinToken.pin, PERM_ACFG));
     expect(e.kind).toBe('transport');
     expect(e.message).toMatch(/malformed reply: pinUvAuthToken of 16 bytes/);
   });
@@ -183,7 +176,7 @@ describe('ClientPin tokens', () => {
     const badY = v2.authenticatorPublicKey.y.slice(0, -2) + (parseInt(v2.authenticatorPublicKey.y.slice(-2), 16) ^ 1).toString(16).padStart(2, '0');
     const channel = new ScriptedChannel([{ request: '06 a2 0102 0202', reply: '00 a1 01' + coseHex(v2.authenticatorPublicKey.x, badY) }]);
     const cp = new ClientPin(new Ctap2(channel), baseInfo({ pinUvAuthProtocols: [2] }));
-    const e = await failure(cp.getPinToken('1234', PERM_ACFG));
+    const e = await rejection(cp.getPinToken('1234', PERM_ACFG));
     expect(e.kind).toBe('transport');
     expect(e.message).toMatch(/not on curve/);
     channel.done();
@@ -191,7 +184,7 @@ describe('ClientPin tokens', () => {
 
   it('refuses a token without permissions when permissions are needed', async () => {
     const cp = new ClientPin(new Ctap2(new ScriptedChannel([])), baseInfo());
-    expect((await failure(cp.getPinToken('1234', 0))).kind).toBe('usage');
+    expect((await rejection(cp.getPinToken('1234', 0))).kind).toBe('usage');
   });
 
   it('getUvToken uses 0x06 with permissions and rpId, and needs options.uv', async () => {
@@ -208,7 +201,7 @@ describe('ClientPin tokens', () => {
     const optionSets: Record<string, boolean>[] = [{ pinUvAuthToken: true }, { uv: false, pinUvAuthToken: true }, { uv: true }];
     for (const options of optionSets) {
       const none = new ClientPin(new Ctap2(new ScriptedChannel([])), baseInfo({ options }));
-      expect((await failure(none.getUvToken(PERM_MC))).kind).toBe('unsupported');
+      expect((await rejection(none.getUvToken(PERM_MC))).kind).toBe('unsupported');
     }
   });
 });
@@ -216,10 +209,10 @@ describe('ClientPin tokens', () => {
 describe('ClientPin setPin / changePin', () => {
   it('checks the new PIN against minPINLength before talking to the key', async () => {
     const cp = new ClientPin(new Ctap2(new ScriptedChannel([])), baseInfo({ minPINLength: 8 }));
-    const e = await failure(cp.setPin('123456'));
+    const e = await rejection(cp.setPin('123456'));
     expect(e.kind).toBe('pin-policy');
     expect(e.message).toBe('The new PIN must be at least 8 characters and at most 63 bytes');
-    expect((await failure(cp.changePin('1234', 'x'.repeat(64)))).kind).toBe('pin-policy');
+    expect((await rejection(cp.changePin('1234', 'x'.repeat(64)))).kind).toBe('pin-policy');
   });
 
   it('maps a policy refusal from the key and never echoes the PINs', async () => {
@@ -231,7 +224,7 @@ describe('ClientPin setPin / changePin', () => {
       },
     ]);
     const cp = new ClientPin(new Ctap2(channel), baseInfo({ pinUvAuthProtocols: [1] }), { platformPrivateKey: unhex(v1.platformPrivateKey) });
-    const e = await failure(cp.changePin(v1.changePin.currentPin, v1.changePin.newPin));
+    const e = await rejection(cp.changePin(v1.changePin.currentPin, v1.changePin.newPin));
     expect(e.kind).toBe('pin-policy');
     expect(e.message).toBe('The security key refused: CTAP2_ERR_PIN_POLICY_VIOLATION (0x37)');
     expect(e.message).not.toContain(v1.changePin.newPin);

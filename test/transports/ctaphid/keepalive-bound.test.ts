@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Ctap2 } from '../../../src/ctap/ctap2.js';
-import { Fido2Error } from '../../../src/errors.js';
 import { CtapHidDevice } from '../../../src/transports/ctaphid/ctaphid.js';
 import { miniKeyTransport } from './mini-key.js';
+import { rejection } from '../../helpers/rejection.js';
 
 /**
  * A key that answers every CBOR request with KEEPALIVE UPNEEDED forever.
@@ -10,21 +10,13 @@ import { miniKeyTransport } from './mini-key.js';
  * bound: the timeout, plus the touch bound for a request that may ask for a
  * touch. These tests end by the test timeout if the bound is missing.
  */
-async function failure(p: Promise<unknown>): Promise<Fido2Error> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(Fido2Error);
-  return e as Fido2Error;
-}
 
 describe('a key that sends keepalives forever', () => {
   it('a request that asks for no touch ends at the timeout and never reports upneeded', async () => {
     const t = miniKeyTransport({ waitForTouch: true, keepaliveEveryMs: 20 });
     const dev = await CtapHidDevice.open(t, { timeoutMs: 150 });
     const seen: string[] = [];
-    const e = await failure(dev.cbor(Uint8Array.of(0x04), { mayTouch: false, onKeepalive: (s) => seen.push(s) }));
+    const e = await rejection(dev.cbor(Uint8Array.of(0x04), { mayTouch: false, onKeepalive: (s) => seen.push(s) }));
     expect(e.kind).toBe('transport');
     expect(e.message).toMatch(/kept saying it was busy \(KEEPALIVE\) for 150 ms without answering CBOR/);
     expect(seen.length).toBeGreaterThan(0);
@@ -36,7 +28,7 @@ describe('a key that sends keepalives forever', () => {
     const t = miniKeyTransport({ waitForTouch: true, keepaliveEveryMs: 20 });
     const dev = await CtapHidDevice.open(t, { timeoutMs: 150, touchWaitMs: 60_000 });
     const seen: string[] = [];
-    const e = await failure(new Ctap2(dev, { onKeepalive: (s) => seen.push(s) }).getInfo());
+    const e = await rejection(new Ctap2(dev, { onKeepalive: (s) => seen.push(s) }).getInfo());
     expect(e.kind).toBe('transport');
     expect(seen).not.toContain('upneeded');
     await dev.close();
@@ -46,7 +38,7 @@ describe('a key that sends keepalives forever', () => {
     const t = miniKeyTransport({ waitForTouch: true, keepaliveEveryMs: 20 });
     const dev = await CtapHidDevice.open(t, { timeoutMs: 100, touchWaitMs: 200 });
     const seen: string[] = [];
-    const e = await failure(new Ctap2(dev, { onKeepalive: (s) => seen.push(s) }).selection());
+    const e = await rejection(new Ctap2(dev, { onKeepalive: (s) => seen.push(s) }).selection());
     expect(e.kind).toBe('transport');
     expect(e.message).toMatch(/for 300 ms without answering CBOR/);
     expect(seen).toContain('upneeded');
