@@ -33,4 +33,4 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
-FIDO2_PCSC_TEST=1 npx vitest run test/pcsc/pcsc.test.ts
+FIDO2_PCSC_SIM_PID=$sim_pid FIDO2_PCSC_TEST=1 npx vitest run test/pcsc/pcsc.test.ts

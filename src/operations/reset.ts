@@ -8,11 +8,11 @@
 import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
 import { Status } from '../ctap/status.js';
-import { type DeviceInfo, type DiscoveryDeps, describeDevice, listDevices, openDevice, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import { type DeviceInfo, type DiscoveryDeps, describeDevice, listDevices, openChannel, openDevice, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { openWhenSettled, waitForReplug } from '../devices/replug.js';
 import { Fido2Error } from '../errors.js';
 import { CTAPHID_TRANSPORT, resetTouchText, resetTransportCheck } from '../ctap/reset-rules.js';
-import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
+import type { KeyChannel } from '../ctap/channel.js';
 import { canConnect } from '../transports/tcp/tcp-probe.js';
 import { explain } from './explain.js';
 import type { KeyHandle } from './key-handle.js';
@@ -29,7 +29,9 @@ export const REPLUG_TIMEOUT_MS = 60_000;
 export type ResetTarget =
   | { kind: 'sim' }
   | { kind: 'tcp'; selector: string; host: string; port: number }
-  | { kind: 'hid'; device: DeviceInfo };
+  | { kind: 'hid'; device: DeviceInfo }
+  /** A key on a PC/SC reader (NFC, or a CCID card): taken off the reader and put back stands in for the replug. */
+  | { kind: 'pcsc'; reader: string };
 
 /** What `confirm` is shown: which key, what a reset erases, and whether a replug comes next. */
 export interface ResetSummary {
@@ -43,11 +45,12 @@ export interface ResetSummary {
 export type ReplugEvent =
   | { phase: 'waiting-unplug'; kind: 'usb'; device: DeviceInfo }
   | { phase: 'waiting-unplug'; kind: 'software'; selector: string }
+  | { phase: 'waiting-unplug'; kind: 'card'; reader: string }
   | { phase: 'unplugged' }
   | { phase: 'back' };
 
 /** Opens the key that came back (or the chosen one); `log` traces CTAPHID. */
-export type OpenKey = (log?: (line: string) => void) => Promise<CtapHidDevice>;
+export type OpenKey = (log?: (line: string) => void) => Promise<KeyChannel>;
 
 /** Holds the opened key while `fn` runs and closes it after (the CLI's session; by default a plain open). */
 export type RunOnKey = <T>(open: OpenKey | undefined, fn: (key: KeyHandle) => Promise<T>) => Promise<T>;
@@ -104,12 +107,15 @@ export async function resolveResetTarget(selector: string | undefined, o: Omit<R
     // Candidates for 'touch' are the attached HID keys, so the choice has its list entry.
     return { kind: 'hid', device: { ...key, vendorId: key.vendorId ?? 0, productId: key.productId ?? 0 } };
   }
-  if (parsed.kind === 'pcsc') throw new Fido2Error('unsupported', 'reset is not offered over PC/SC yet (it needs the key taken off and back on the reader within seconds); reset it over USB.');
+  if (parsed.kind === 'pcsc') {
+    const { resolveReader } = await import('../transports/pcsc/readers.js');
+    return { kind: 'pcsc', reader: await resolveReader(parsed.reader) };
+  }
   return { kind: 'hid', device: await selectHidDevice(parsed, o) };
 }
 
 function targetName(t: ResetTarget, describe: (d: DeviceInfo) => string): string {
-  return t.kind === 'hid' ? describe(t.device) : t.kind === 'tcp' ? t.selector : 'sim';
+  return t.kind === 'hid' ? describe(t.device) : t.kind === 'tcp' ? t.selector : t.kind === 'pcsc' ? `pcsc:${t.reader}` : 'sim';
 }
 
 /**
@@ -142,6 +148,17 @@ export async function replugKey(target: ResetTarget, o: Omit<ResetKeyOptions, 'c
     o.onReplug?.({ phase: 'back' });
     return opener(target.selector);
   }
+  if (target.kind === 'pcsc') {
+    // The reader's card state, polled: the card leaves the field, then a FIDO card is back in the same reader (a
+    // fresh power-up, so the key's reset window starts).
+    const { listPcscKeys, pcscLabel } = await import('../transports/pcsc/readers.js');
+    const selector = pcscLabel(target.reader);
+    const pseudo: DeviceInfo = { index: 1, path: selector, vendorId: 0, productId: 0 };
+    o.onReplug?.({ phase: 'waiting-unplug', kind: 'card', reader: target.reader });
+    await waitForReplug(pseudo, { ...watch, list: async () => ((await listPcscKeys()).some((k) => k.reader === target.reader) ? [pseudo] : []) });
+    o.onReplug?.({ phase: 'back' });
+    return (log) => openChannel(selector, { ...base, ...(log ? { log } : {}) });
+  }
   // The in-process virtual key has just been powered up, so it needs no replug.
   return undefined;
 }
@@ -166,7 +183,8 @@ function resetError(e: unknown, replugged: boolean): unknown {
 export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean; onLongTouch?: (what: string) => void }): Promise<ResetResult> {
   const before = await key.ctap.getInfo();
   // CTAP 2.2 transportsForReset: a reset the key refuses over this transport is not sent.
-  const check = resetTransportCheck(before, CTAPHID_TRANSPORT);
+  // A PC/SC key is taken as NFC, the way this tool reaches cards; everything else frames CTAPHID (usb).
+  const check = resetTransportCheck(before, key.label.startsWith('pcsc:') ? 'nfc' : CTAPHID_TRANSPORT);
   if (!check.ok) throw new Fido2Error('unsupported', check.message, { reason: 'reset-transport' });
   // longTouchForReset: a press of seconds, which the person must be told about before the key waits for it.
   if (before.longTouchForReset === true) o.onLongTouch?.(resetTouchText(before));

@@ -31,6 +31,19 @@ describe('Iso7816Channel', () => {
     expect(ch.capabilities).toEqual({ wink: false, cbor: false, nmsg: true });
   });
 
+  it('a card reset behind our back (6985: applet no longer selected) is selected again and the command sent once more', async () => {
+    const card = new ScriptedCard([[SELECT, FIDO_2_0], [MSG04, '6985'], [SELECT, FIDO_2_0], [MSG04, '00a1019000']]);
+    const ch = await Iso7816Channel.open(card, { pollMs: 0 });
+    expect(toHex(await ch.cbor(hex('04')))).toBe('00a101');
+    expect(ch.stats.apdusSent).toBe(4);
+  });
+
+  it('a second 6985 after selecting again is an error, not a loop', async () => {
+    const card = new ScriptedCard([[SELECT, FIDO_2_0], [MSG04, '6985'], [SELECT, FIDO_2_0], [MSG04, '6985']]);
+    const ch = await Iso7816Channel.open(card, { pollMs: 0 });
+    await expect(ch.cbor(hex('04'))).rejects.toMatchObject({ kind: 'key-error', reason: 'sw-6985' });
+  });
+
   it('a card without the FIDO applet fails to open as unsupported', async () => {
     const card = new ScriptedCard([[SELECT, '6a82']]);
     await expect(Iso7816Channel.open(card)).rejects.toMatchObject({ kind: 'unsupported' });

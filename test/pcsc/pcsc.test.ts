@@ -97,4 +97,24 @@ describe.skipIf(!enabled).sequential(title, () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/No PC\/SC reader matches "no such reader"/);
   });
+
+  it('the guided reset over PC/SC: the card off the reader and back on, then the reset; the key reads no PIN', async () => {
+    const simPid = Number(process.env.FIDO2_PCSC_SIM_PID);
+    expect(simPid, 'scripts/test-pcsc.sh passes the sim pid').toBeGreaterThan(0);
+    let pulled = false;
+    const r = await runCli(['reset', '--yes', '--json', ...DEVICE], {
+      onStderr: (text) => {
+        // The virtual card leaves the reader on SIGUSR1 and comes back a second later, as a person would do it.
+        if (!pulled && /Take the key off the reader/.test(text)) {
+          pulled = true;
+          process.kill(simPid, 'SIGUSR1');
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(pulled).toBe(true);
+    expect(r.stderr).toMatch(/The key is out/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, reset: true, before: { pinSet: true }, after: { pinSet: false } });
+    expect((await info()).info.options.clientPin).toBe(false);
+  });
 });

@@ -37,6 +37,7 @@ function confirmed(yes: boolean | undefined): Promise<boolean> {
 
 function sayReplug(e: ReplugEvent): void {
   if (e.phase === 'waiting-unplug' && e.kind === 'usb') notice(`Unplug the key now (${formatDevice(e.device)}), then plug it back in.`);
+  else if (e.phase === 'waiting-unplug' && e.kind === 'card') notice(`Take the key off the reader (${e.reader}), then put it back on.`);
   else if (e.phase === 'waiting-unplug') {
     notice(`Restart the software key at ${e.selector} now: its power cycle stands in for unplugging it (for \`fido2-manage sim\`, kill -USR1 its process).`);
   } else if (e.phase === 'unplugged') notice('The key is out. Plug it back in now, and touch it when it blinks.');

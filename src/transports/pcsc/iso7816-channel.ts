@@ -64,7 +64,16 @@ export class Iso7816Channel implements KeyChannel {
 
   async cbor(request: Uint8Array, opts: CborRequestOptions = {}): Promise<Uint8Array> {
     try {
-      return await nfcctapMsg(this.pipe, request, { ...opts, ...this.msgOptions() });
+      try {
+        return await nfcctapMsg(this.pipe, request, { ...opts, ...this.msgOptions() });
+      } catch (error) {
+        // 6985 before the command ran: the applet is not selected any more, because the card was powered up again
+        // (the reader, or another PC/SC client, reset it: a card comes back from every power-up deselected, CTAP 2.1
+        // §11.3). Nothing was done on the key, so select it again and send the command once more.
+        if (!(error instanceof Fido2Error && error.reason === 'sw-6985')) throw error;
+        await selectApplet(this.pipe);
+        return await nfcctapMsg(this.pipe, request, { ...opts, ...this.msgOptions() });
+      }
     } catch (error) {
       // A new SELECT ends whatever the applet was doing (it resets its state), so the card stops waiting for a touch.
       if (error instanceof Fido2Error && error.kind === 'cancelled') await selectApplet(this.pipe).catch(() => undefined);
