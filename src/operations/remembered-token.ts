@@ -105,6 +105,8 @@ export function isTokenRejected(e: unknown): boolean {
  */
 export async function rememberToken(key: KeyHandle, info: AuthenticatorInfo, auth: Authorizer, store: TokenStore, hint: string): Promise<RememberedToken | undefined> {
   if (!canRemember(info)) return undefined;
+  // A store that cannot keep a secret is refused before the PIN is asked for.
+  await store.load();
   // CTAP 2.3 §6.5.5.7: pcmr is asked for alone; the token is not spent by use and outlives power cycles.
   const token = await obtainToken(key, info, auth, PERM_PCMR);
   // The identifier is encrypted under the persistent token just issued, so read getInfo again.
