@@ -66,7 +66,7 @@ export async function runCredentialsForget(o: { all?: boolean }, g: GlobalOption
   const store = new TokenStore();
   if (o.all) {
     const had = await store.clear();
-    report(g.json, { forgotten: had, all: true }, had ? `Forgot every remembered token (${store.file} removed).` : 'No token was remembered.');
+    report(g.json, { device: null, forgotten: had, all: true }, had ? `Forgot every remembered token (${store.file} removed).` : 'No token was remembered.');
     return;
   }
   await withSession(g, async (s) => {
