@@ -120,6 +120,26 @@ describe('credentials list --remember on a CTAP 2.3 key', () => {
   });
 });
 
+describe('reset of a key with a remembered token', () => {
+  it('recognises the same key after the replug by its identity, resets it and forgets the dead token', async () => {
+    k = (await keyWithPasskeys('fido-2.3')).k;
+    const dir = stateDir();
+    expect((await list(dir, ['--remember'], '1234')).code).toBe(0);
+    let asked = false;
+    const r = await runCli(['reset', '--yes', '--device', k.device], {
+      env: { FIDO2_MANAGE_STATE_DIR: dir },
+      onStderr: (text) => {
+        if (asked || !/Restart the software key/.test(text)) return;
+        asked = true;
+        void k!.unplug().then(() => setTimeout(() => void k!.plugIn(), 300));
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(k.key.snapshot().pin).toBeUndefined();
+    expect(existsSync(join(dir, 'persistent-tokens.json'))).toBe(false);
+  });
+});
+
 describe('credentials list --remember on a key without perCredMgmtRO', () => {
   it('keeps the PIN flow: one line, nothing kept', async () => {
     k = (await keyWithPasskeys('fido-2.1')).k;

@@ -13,6 +13,7 @@ import { type DeviceInfo, type DiscoveryDeps, listDevices, openDevice, parseDevi
 import { openWhenSettled, waitForReplug } from '../../devices/replug.js';
 import { canConnect } from '../../transports/tcp/tcp-probe.js';
 import { explain } from '../../operations/explain.js';
+import { resetIdentity } from '../../operations/reset-identity.js';
 import { onInterrupt } from '../interrupt.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { notice, report } from '../output.js';
@@ -119,17 +120,21 @@ export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDep
   if (!(await confirmed(o.yes))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
   // The in-process virtual key has just been powered up, so it needs no replug.
   const doReplug = o.replug !== false && target.kind !== 'sim';
+  const identity = resetIdentity();
+  if (doReplug) await identity.noteBefore(() => openDevice(target.kind === 'hid' ? target.device.path : target.selector, { ...deps, timeoutMs: timeoutMs(g) }));
   const open = doReplug ? await replugInterruptible(target, g, deps) : undefined;
   await withSession(
     g,
     async (s) => {
       // One getInfo (milliseconds) for `before`; the reset follows at once, well within any window.
       const before = await s.ctap.getInfo();
+      await identity.check(before);
       try {
         await s.ctap.reset();
       } catch (e) {
         throw resetError(e, doReplug);
       }
+      await identity.afterReset(before, s.label);
       report(g.json, { device: s.label, reset: true, ...beforeAfter(before, await s.ctap.getInfo()) }, 'The key was reset: no PIN, no passkeys, no fingerprints, default settings.');
     },
     open ? { open } : target.kind === 'hid' ? { open: (log) => openDevice(target.device.path, { ...deps, timeoutMs: timeoutMs(g), ...(log ? { log } : {}) }) } : {},
