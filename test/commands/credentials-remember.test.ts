@@ -117,6 +117,11 @@ describe('credentials list --remember on a CTAP 2.3 key', () => {
     expect(r.code).toBe(2);
     expect(r.pinRequests).toBe(0);
     expect(r.stderr).toMatch(/can be read or written by others/);
+    // A plain listing does not fail for it: the token is not used, the PIN is.
+    const plain = await list(dir, [], '1234');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.pinRequests).toBe(1);
+    expect(plain.stderr).toMatch(/can be read or written by others.*Using the PIN\./);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 } from '../../operations/remembered-token.js';
 import { TokenStore } from '../../operations/token-store.js';
 import { explain } from '../../operations/explain.js';
+import { Fido2Error } from '../../errors.js';
 import { cliAuthorizer } from '../authorize.js';
 import type { GlobalOptions } from '../global-options.js';
 import { notice, report } from '../output.js';
@@ -46,7 +47,12 @@ export async function withReadToken<T>(
     if (r) return run(new CredentialManagement(s.ctap, info, r.token), r);
     notice('This key cannot keep a persistent read-only token (no perCredMgmtRO option): nothing remembered, it will ask for the PIN each time.');
   } else {
-    const found = await findRememberedToken(info, hint, store);
+    // A store that cannot be trusted only turns remembering off here: the listing goes on with the PIN.
+    const found = await findRememberedToken(info, hint, store).catch((e: unknown) => {
+      if (!(e instanceof Fido2Error) || e.kind !== 'usage') throw e;
+      notice(`${e.message} Using the PIN.`);
+      return { kind: 'none' } as const;
+    });
     if (found.kind === 'dropped') notice(STALE);
     if (found.kind === 'found') {
       try {
