@@ -114,7 +114,13 @@ export function buildProgram(): Command {
     .description('show how many passkeys are stored and room left, then each one by site')
     .option('--rp <id>', 'only the passkeys of this site (RP ID), e.g. github.com')
     .option('--summary', 'only the counts: passkeys stored and room left')
-    .action(async (o: { rp?: string; summary?: boolean }, cmd: Command) => (await import('./commands/credentials/list.js')).runCredentialsList(o, globals(cmd)));
+    .option('--remember', 'ask for the PIN once and keep a read-only token for this key (CTAP 2.2+ perCredMgmtRO), so later listings need no PIN')
+    .action(async (o: { rp?: string; summary?: boolean; remember?: boolean }, cmd: Command) => (await import('./commands/credentials/list.js')).runCredentialsList(o, globals(cmd)));
+  credentials
+    .command('forget')
+    .description('drop the read-only token `credentials list --remember` kept for this key')
+    .option('--all', 'drop the tokens kept for every key (no key needed)')
+    .action(async (o: { all?: boolean }, cmd: Command) => (await import('./commands/credentials/remembered.js')).runCredentialsForget(o, globals(cmd)));
   credentials
     .command('delete')
     .description('delete one passkey (asks first; --yes when not on a terminal)')

@@ -225,3 +225,10 @@ export async function selectByTouch(devices: string | string[] | 'all', opts: Se
   await device.close().catch(() => undefined);
   return key;
 }
+// Persistent read-only tokens and a key's CTAP 2.3 identity (issue 22 items 5, 6).
+/** Decrypts getInfo's encIdentifier / encCredStoreState with a persistent (pcmr) token; `keyIdOf` is the one-way name fido2-manage prints as `keyId`. */
+export { decryptInfoMember, keyIdOf } from './operations/persistent-token.js';
+/** Where `credentials list --remember` keeps tokens (0600 file, 0700 directory), and reading them back. */
+export { TokenStore, stateDir } from './operations/token-store.js';
+/** Whether a key can give a persistent read-only token (getInfo options perCredMgmtRO and pinUvAuthToken). */
+export { canRemember } from './operations/remembered-token.js';

@@ -5,23 +5,31 @@
  * and tcp:127.0.0.1:P are one key); a HID key is its USB serial, else its OS
  * path; a virtual key is its state file.
  *
- * Seam: a key that reports a stable identity of its own (CTAP 2.3, issue 22)
- * is only known once opened; it belongs here as one more KeyFacts field that
- * keyIdentity prefers over the rest.
+ * A key that reports a stable identity of its own (CTAP 2.3 encIdentifier,
+ * read with a remembered persistent token: src/operations/remembered-token.ts)
+ * is named by its `keyId` digest, whatever it was reached by; that is only
+ * known once the key is open, so callers that lock before opening keep the
+ * transport identity for the lock.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
-export type KeyFacts =
+export type KeyFacts = (
   /** `address` as resolveTcpAddress returns it (an IP literal, or the name when it does not resolve). */
   | { kind: 'tcp'; address: string; port: number }
   | { kind: 'hid'; path: string; serial?: string }
   /** A virtual key: in-process ones without a state file are private to this process. */
-  | { kind: 'sim'; stateFile?: string };
+  | { kind: 'sim'; stateFile?: string }
+) & {
+  /** keyIdOf the key's own identifier (CTAP 2.3 encIdentifier), when known: preferred over the rest. */
+  keyId?: string;
+};
 
 /** The one identity of a key; pure. Equal strings mean the same key. */
 export function keyIdentity(k: KeyFacts): string {
+  // Same across PIN changes, replugs and transports; new after a reset, which makes it a new key.
+  if (k.keyId) return `key:${k.keyId}`;
   switch (k.kind) {
     case 'tcp':
       return `tcp:${k.address.includes(':') ? `[${k.address}]` : k.address}:${k.port}`;

@@ -91,3 +91,25 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
 
 /** selectHidDevice takes raw records; the listing here is already sorted and deduplicated, and carries the fields it reads. */
 const toRecord = (d: AnyDeviceInfo): HidDeviceRecord => d as unknown as HidDeviceRecord;
+
+/**
+ * Keeps the first of several targets that turned out, once opened, to be one
+ * key (equal keyId from its CTAP 2.3 identifier, e.g. a key seen over USB and
+ * NFC, or whose HID path changed); pure. Targets without a keyId are kept.
+ */
+export function dedupeByKeyId<T>(targets: readonly T[], keyIdOf: (t: T) => string | undefined): { kept: T[]; duplicates: { target: T; sameAs: T }[] } {
+  const first = new Map<string, T>();
+  const kept: T[] = [];
+  const duplicates: { target: T; sameAs: T }[] = [];
+  for (const t of targets) {
+    const id = keyIdOf(t);
+    const seen = id === undefined ? undefined : first.get(id);
+    if (seen !== undefined) duplicates.push({ target: t, sameAs: seen });
+    else {
+      if (id !== undefined) first.set(id, t);
+      kept.push(t);
+    }
+  }
+  return { kept, duplicates };
+}
+

@@ -15,6 +15,7 @@ import { CTAPHID_TRANSPORT, resetTouchText, resetTransportCheck } from '../ctap/
 import type { KeyChannel } from '../ctap/channel.js';
 import { canConnect } from '../transports/tcp/tcp-probe.js';
 import { explain } from './explain.js';
+import { type ResetIdentity, resetIdentity } from './reset-identity.js';
 import type { KeyHandle } from './key-handle.js';
 import { selectByTouch, type SelectByTouchOptions, TOUCH_TIMEOUT_MS } from './selection.js';
 import { type KeyState, keyStateFromInfo } from './settings-plan.js';
@@ -180,8 +181,10 @@ function resetError(e: unknown, replugged: boolean): unknown {
  * authenticatorReset on an open key, at once: one getInfo (milliseconds) for `before`, so the reset stays well
  * within the key's window. Errors: 'reset-too-late' (15), 'presence-denied' (16), 'presence' (10, not touched).
  */
-export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean; onLongTouch?: (what: string) => void }): Promise<ResetResult> {
+export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean; onLongTouch?: (what: string) => void; identity?: ResetIdentity }): Promise<ResetResult> {
   const before = await key.ctap.getInfo();
+  // The key that came back must be the one confirmed, by its CTAP 2.3 identity where a kept token knows it.
+  await o.identity?.check(before);
   // CTAP 2.2 transportsForReset: a reset the key refuses over this transport is not sent.
   // A PC/SC key is taken as NFC, the way this tool reaches cards; everything else frames CTAPHID (usb).
   const check = resetTransportCheck(before, key.label.startsWith('pcsc:') ? 'nfc' : CTAPHID_TRANSPORT);
@@ -193,6 +196,7 @@ export async function resetOpenKey(key: KeyHandle, o: { replugged: boolean; onLo
   } catch (e) {
     throw resetError(e, o.replugged);
   }
+  await o.identity?.afterReset(before, key.label);
   return { device: key.label, replugged: o.replugged, before: keyStateFromInfo(before), after: keyStateFromInfo(await key.ctap.getInfo()) };
 }
 
@@ -229,9 +233,14 @@ export async function guidedReset(selector: string | undefined, o: ResetKeyOptio
   const doReplug = o.noReplug !== true && target.kind !== 'sim';
   const summary: ResetSummary = { target, device: targetName(target, o.describe ?? describeDevice), erases: RESET_ERASES, replug: doReplug };
   if (!(await o.confirm(summary))) throw new Fido2Error('cancelled', 'Reset cancelled; nothing was changed.');
+  const identity = resetIdentity();
+  if (doReplug) {
+    const selector = target.kind === 'hid' ? target.device.path : target.kind === 'tcp' ? target.selector : `pcsc:${target.reader}`;
+    await identity.noteBefore(() => openChannel(selector, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS }));
+  }
   const back = doReplug ? await replugKey(target, o) : undefined;
   // Without a replug a USB key opens by the path resolved above, so it is the key that was confirmed.
   const open: OpenKey | undefined = back ?? (target.kind === 'hid' ? (log) => openDevice(target.device.path, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS, ...(log ? { log } : {}) }) : undefined);
   const run = o.run ?? plainRun(selector, o);
-  return run(open, (key) => resetOpenKey(key, { replugged: doReplug, ...(o.onLongTouch ? { onLongTouch: o.onLongTouch } : {}) }));
+  return run(open, (key) => resetOpenKey(key, { replugged: doReplug, identity, ...(o.onLongTouch ? { onLongTouch: o.onLongTouch } : {}) }));
 }

@@ -170,6 +170,17 @@ describe('every --json document matches its schema in docs/schemas', () => {
     check(await runCli(['large-blobs', 'clean', '--yes', '--device', d, '--json'], { env: PIN }));
   });
 
+  it('credentials with a remembered token (CTAP 2.3): keyId, fromCache, forget', async () => {
+    const k = await served(startKeyWithPin('1234', { profile: 'fido-2.3' }));
+    const env = { FIDO2_MANAGE_STATE_DIR: join(mkdtempSync(join(tmpdir(), 'json-schemas-state-')), 's') };
+    const d = k.device;
+    expect(check(await runCli(['credentials', 'list', '--remember', '--device', d, '--json'], { env: { ...env, ...PIN } }))).toHaveProperty('keyId');
+    expect(check(await runCli(['credentials', 'list', '--device', d, '--json'], { env }))).toMatchObject({ fromCache: true });
+    check(await runCli(['credentials', 'list', '--summary', '--device', d, '--json'], { env }));
+    expect(check(await runCli(['credentials', 'forget', '--device', d, '--json'], { env }))).toMatchObject({ forgotten: true });
+    expect(check(await runCli(['credentials', 'forget', '--all', '--json'], { env }))).toMatchObject({ device: null, forgotten: false, all: true });
+  });
+
   it('fingerprints', async () => {
     const k = await served(startKeyWithPin('1234', { uv: true, fingers: 0 }));
     const d = k.device;

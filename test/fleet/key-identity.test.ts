@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lockIdFor } from '../../src/fleet/key-lock.js';
-import { resolveTargets } from '../../src/fleet/selection.js';
+import { dedupeByKeyId, resolveTargets } from '../../src/fleet/selection.js';
 import { type KeyFacts, keyIdentity, preferredAddress, resolveTcpAddress } from '../../src/devices/key-identity.js';
 import { record } from '../helpers/hid-records.js';
 
@@ -12,6 +12,8 @@ describe('keyIdentity: what counts as the same key', () => {
     ['HID without a serial: the path', { kind: 'hid', path: '/dev/hidraw3' }, 'hid:/dev/hidraw3'],
     ['virtual key with a state file', { kind: 'sim', stateFile: '/tmp/k.json' }, 'sim:/tmp/k.json'],
     ['in-process virtual key', { kind: 'sim' }, `sim:pid-${process.pid}`],
+    ['a CTAP 2.3 identity wins over the serial', { kind: 'hid', path: '/dev/hidraw3', serial: 'ABC', keyId: '0123456789abcdef' }, 'key:0123456789abcdef'],
+    ['a CTAP 2.3 identity wins over the address', { kind: 'tcp', address: '127.0.0.1', port: 8080, keyId: '0123456789abcdef' }, 'key:0123456789abcdef'],
   ])('%s', (_name, facts, id) => {
     expect(keyIdentity(facts)).toBe(id);
   });
@@ -58,5 +60,18 @@ describe('fleet de-duplication by key identity', () => {
     const lister = async () => [record('/dev/hidraw0', 'S1'), record('/dev/hidraw1', undefined)];
     const targets = await resolveTargets(['1', '/dev/hidraw0', 'serial:S1', '2', '/dev/hidraw1'], { lister });
     expect(targets.map((t) => t.id)).toEqual(['serial:S1', 'hid:/dev/hidraw1']);
+  });
+});
+
+describe('dedupeByKeyId: targets that are one key once opened', () => {
+  it.each<[string, (string | undefined)[], number[], [number, number][]]>([
+    ['distinct ids', ['a', 'b'], [0, 1], []],
+    ['the same key twice: the first is kept', ['a', 'b', 'a'], [0, 1], [[2, 0]]],
+    ['keys without an id are all kept', [undefined, undefined, 'a'], [0, 1, 2], []],
+  ])('%s', (_name, ids, kept, dups) => {
+    const targets = ids.map((_, i) => i);
+    const r = dedupeByKeyId(targets, (t) => ids[t]);
+    expect(r.kept).toEqual(kept);
+    expect(r.duplicates.map((d) => [d.target, d.sameAs])).toEqual(dups);
   });
 });
