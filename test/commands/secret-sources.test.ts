@@ -196,7 +196,8 @@ describe('apply: the policy and --pins files may be FIFOs, bounded by --timeout 
   it('a policy written to a FIFO after the command started is read', async () => {
     k = await startKeyWithPin(PIN);
     const fifo = makeFifo();
-    const run = startCli(['apply', fifo, '--device', k.device, '--dry-run', '--json']);
+    // A dry run makes the real run's local checks, so it takes the key's PIN too (issue 19 §5).
+    const run = startCli(['apply', fifo, '--device', k.device, '--dry-run', '--json'], { FIDO2_PIN: PIN });
     await readerOpened(fifo);
     const w = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     writeSync(w, JSON.stringify({ alwaysUv: true }));
