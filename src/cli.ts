@@ -66,7 +66,13 @@ export function buildProgram(): Command {
     .description('bring one or many keys to the state a policy file declares (PIN, min PIN length, always-UV...)')
     .argument('<policy>', 'JSON policy file, e.g. {"pin": true, "minPinLength": {"length": 8}, "alwaysUv": true}')
     .option('--dry-run', 'print the plan per key and change nothing')
-    .action(async (policy: string, o: { dryRun?: boolean }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
+    .option('--watch', 'provisioning station: run until Ctrl-C, provisioning every key that is plugged in (USB, or the tcp: keys named)')
+    .option('--include-present', 'with --watch: also provision the keys attached when the station starts')
+    .option('--journal <file>', 'append one JSON line per key to this file; keys it has done under the same policy are skipped')
+    .option('--station <name>', 'the station name the journal records (default: the host name)')
+    .option('--generate-pins <file>', 'give each key without a PIN a random one, written to this new CSV file (mode 600) before it is set')
+    .option('--pin-alphabet <chars>', 'with --generate-pins: the characters a PIN is made of (default digits)')
+    .action(async (policy: string, o: { dryRun?: boolean; watch?: boolean; includePresent?: boolean; journal?: string; station?: string; generatePins?: string; pinAlphabet?: string }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
   program
     .command('min-pin-length')
     .description('raise the minimum PIN length (it can never be lowered except by reset)')

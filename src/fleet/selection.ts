@@ -35,7 +35,8 @@ export function isMany(values: readonly string[]): boolean {
   return values.length > 1 || values.some((v) => v.toLowerCase() === 'all');
 }
 
-function fromHid(d: DeviceInfo): Omit<Target, 'number'> & { id: string } {
+/** A target for one attached HID key, as `all` lists it. */
+export function fromHid(d: DeviceInfo): Omit<Target, 'number'> & { id: string } {
   const t: Omit<Target, 'number'> & { id: string } = { selector: d.path, label: d.path, path: d.path, id: keyIdentity({ kind: 'hid', path: d.path, ...(d.serialNumber ? { serial: d.serialNumber } : {}) }) };
   if (d.serialNumber) t.serial = d.serialNumber;
   if (d.product) t.product = d.product;

@@ -28,6 +28,8 @@ export interface Policy {
   enterpriseAttestation?: boolean;
   /** true: the key must ask for a new PIN before its next use. */
   forcePinChange?: boolean;
+  /** Only keys of these models (AAGUIDs, lower case) may be changed; any other is refused before anything is sent. */
+  allowedAaguids?: string[];
 }
 
 /** The settings `apply` manages, as the key reports them. */
@@ -113,6 +115,9 @@ export interface PlanOptions {
 
 export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {}): Plan {
   const steps: Step[] = [];
+  if (policy.allowedAaguids !== undefined && !policy.allowedAaguids.includes(state.aaguid.toLowerCase())) {
+    return cannot('wrong-key', 'aaguid-not-allowed', `this key's model (AAGUID ${state.aaguid}) is not on the policy's allowedAaguids`);
+  }
   const cfg = (what: string): Plan | undefined =>
     state.config ? undefined : cannot('unsupported', 'no-config', `${what} is not supported by this key: it needs CTAP 2.1 with authenticatorConfig, and the key speaks ${state.versions.join(', ')}`);
 

@@ -1,0 +1,149 @@
+/**
+ * The provisioning station's presentation: its options (--journal, --station,
+ * --generate-pins, --pin-alphabet, --watch, --include-present), and while
+ * watching a large result line per key followed by "remove the key" (text) or
+ * one JSON line per key event (--json).
+ */
+import { hostname } from 'node:os';
+import { exitCodeFor } from '../exit-codes.js';
+import { notice, printLine, withCommand } from '../output.js';
+import { Fido2Error } from '../../errors.js';
+import { HandoffFile, DIGITS, parseAlphabet } from '../../fleet/handoff.js';
+import { Journal, policyDigest } from '../../fleet/journal.js';
+import type { Policy } from '../../fleet/policy.js';
+import type { StationKeyResult, StationSetup } from '../../fleet/provision.js';
+import { fleetOutcome, type KeyResult, summaryLine } from '../../fleet/results.js';
+import type { FleetEvent } from '../../fleet/runner.js';
+import { type StationEvent, watchStation } from '../../fleet/station.js';
+import type { Target } from '../../fleet/selection.js';
+import { FleetExit } from './fleet-output.js';
+import { keyName } from './progress.js';
+
+export interface StationFlags {
+  watch?: boolean;
+  includePresent?: boolean;
+  journal?: string;
+  station?: string;
+  generatePins?: string;
+  pinAlphabet?: string;
+}
+
+/** How often the station looks for keys coming and going. */
+export const POLL_MS = 250;
+
+/** The station's setup, or undefined when no station option is given (plain `apply`). */
+export async function stationSetup(f: StationFlags, policy: Policy, dryRun: boolean): Promise<StationSetup | undefined> {
+  if (!f.watch && f.journal === undefined && f.generatePins === undefined && f.station === undefined) return undefined;
+  if (f.pinAlphabet !== undefined && f.generatePins === undefined) throw new Fido2Error('usage', '--pin-alphabet goes with --generate-pins FILE; add it, or leave --pin-alphabet out.');
+  if (f.station !== undefined && (f.station.trim() === '' || /[\p{Cc}]/u.test(f.station))) throw new Fido2Error('usage', '--station takes a name without control characters, e.g. --station desk-2.');
+  const alphabet = parseAlphabet(f.pinAlphabet ?? DIGITS);
+  const journal = f.journal === undefined ? undefined : await Journal.open(f.journal);
+  if (journal && journal.skipped > 0) notice(`${journal.file}: ${journal.skipped} unreadable line(s) skipped (a torn last line from a crash?); the keys they named are done again if needed.`);
+  // A dry run makes no PIN, so it creates no hand-off file.
+  const handoff = f.generatePins === undefined || dryRun ? undefined : HandoffFile.create(f.generatePins);
+  return {
+    ...(journal ? { journal } : {}),
+    digest: policyDigest(policy),
+    station: f.station ?? hostname(),
+    ...(f.generatePins === undefined ? {} : { generate: { handoff: handoff ?? dryRunHandoff(), alphabet } }),
+  };
+}
+
+/** Never written to: the station authorizer records nothing in a dry run. */
+const dryRunHandoff = (): HandoffFile => ({ record: () => '', close: () => undefined }) as unknown as HandoffFile;
+
+export function closeSetup(s: StationSetup | undefined): void {
+  s?.journal?.close();
+  s?.generate?.handoff.close();
+}
+
+/** The fields a station adds to a key's JSON entry. */
+export function stationFields(v: StationKeyResult | undefined): Record<string, unknown> {
+  if (!v) return {};
+  return {
+    outcome: v.outcome,
+    ...(v.key.model ? { model: v.key.model } : {}),
+    ...(v.redone ? { redone: true } : {}),
+    ...(v.pinHandoff ? { pinHandoff: v.pinHandoff } : {}),
+  };
+}
+
+const BAR = '='.repeat(12);
+
+/** The result lines a person at the station reads from across the desk; pure. */
+export function resultLines(r: KeyResult<StationKeyResult>): string[] {
+  const v = r.value;
+  const who = `${keyName(r.target)}${v?.key.model ? `  ${v.key.model}` : ''}`;
+  const done = v?.steps.filter((s) => s.status === 'done').map((s) => s.description) ?? [];
+  let head: string;
+  let detail: string;
+  if (!r.ok) {
+    head = `FAILED (${r.error!.kind})`;
+    detail = done.length ? `changed: ${done.join(', ')}; then ${r.error!.message}` : r.error!.message;
+  } else if (v?.outcome === 'skipped') {
+    head = 'ALREADY DONE';
+    detail = 'the journal has it done under this policy and it still complies; nothing was sent';
+  } else if (v?.outcome === 'compliant') {
+    head = 'ALREADY COMPLIANT';
+    detail = 'nothing to change';
+  } else {
+    head = 'DONE';
+    detail = `${v?.redone ? 'changed since it was done; done again: ' : ''}${done.join(', ')}`;
+  }
+  if (v?.pinHandoff) detail += `; PIN on file at ${v.pinHandoff}`;
+  return ['', `${BAR}  ${head}  ${BAR}  ${who}`, `    ${detail}`, '    >>> remove the key <<<', ''];
+}
+
+/** One compact JSON line per key event. */
+function jsonLine(e: StationEvent<StationKeyResult>): void {
+  const base = { ok: e.event === 'result' ? e.result.ok : true, device: e.target.label, event: e.event, key: e.target.number, ...(e.target.serial ? { serial: e.target.serial } : {}) };
+  let doc: Record<string, unknown> = base;
+  if (e.event === 'result') {
+    const r = e.result;
+    const v = r.value;
+    doc = {
+      ...base,
+      ...(v?.aaguid ? { aaguid: v.aaguid } : {}),
+      ...stationFields(v),
+      ...(r.ok ? {} : { outcome: 'failed' }),
+      ...(r.error ? { error: { kind: r.error.kind, exitCode: exitCodeFor(r.error.kind), message: r.error.message, ...(r.error.reason ? { reason: r.error.reason } : {}) } } : {}),
+      steps: (v?.steps ?? []).map((s) => ({ op: s.step.op, description: s.description, status: s.status })),
+    };
+  }
+  process.stdout.write(`${JSON.stringify(withCommand(doc))}\n`);
+}
+
+function textEvent(e: StationEvent<StationKeyResult>): void {
+  if (e.event === 'present') printLine(`${keyName(e.target)} was attached before the station started: left alone (remove it, or pass --include-present)`);
+  else if (e.event === 'arrived') printLine(`${keyName(e.target)} arrived: working on it...`);
+  else if (e.event === 'removed') printLine(`${keyName(e.target)} removed`);
+  else for (const l of resultLines(e.result)) printLine(l);
+}
+
+export interface WatchRun {
+  json: boolean | undefined;
+  hid: boolean;
+  tcp: readonly Target[];
+  includePresent: boolean;
+  signal: AbortSignal;
+  provision(t: Target, onEvent: (e: FleetEvent) => void): Promise<KeyResult<StationKeyResult>>;
+}
+
+/** Watches until Ctrl-C, then says what was done and exits with the fleet's code. */
+export async function runWatch(w: WatchRun): Promise<void> {
+  const what = [w.hid ? 'USB keys' : '', ...w.tcp.map((t) => t.label)].filter((x) => x !== '').join(', ');
+  notice(`Provisioning station: watching ${what}; plug in keys, Ctrl-C to stop.`);
+  const results = await watchStation<StationKeyResult>({
+    hid: w.hid,
+    tcp: w.tcp,
+    includePresent: w.includePresent,
+    pollMs: POLL_MS,
+    signal: w.signal,
+    onEvent: (e) => (w.json ? jsonLine(e) : textEvent(e)),
+    provision: (t) => w.provision(t, (e) => (e.phase === 'touch' && !w.json ? notice(`key ${t.number}: touch the key`) : undefined)),
+  });
+  const summary = results.length === 0 ? 'No key was provisioned.' : summaryLine(results);
+  notice(`Station stopped. ${summary}`);
+  const outcome = results.length === 0 ? 'ok' : fleetOutcome(results);
+  if (outcome !== 'ok') throw new FleetExit(outcome === 'internal' ? 'partial' : outcome, summary);
+}
