@@ -74,6 +74,14 @@ export function buildProgram(): Command {
     .option('--pin-alphabet <chars>', 'with --generate-pins: the characters a PIN is made of (default digits)')
     .action(async (policy: string, o: { dryRun?: boolean; watch?: boolean; includePresent?: boolean; journal?: string; station?: string; generatePins?: string; pinAlphabet?: string }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
   program
+    .command('journal')
+    .description('provisioning station journals (apply --journal)')
+    .command('report')
+    .description('merge journals from several stations: per key its last outcome, when and where')
+    .argument('<files...>', 'journal files (JSON lines)')
+    .option('--csv', 'print CSV instead of a table')
+    .action(async (files: string[], o: { csv?: boolean }, cmd: Command) => (await import('./commands/journal/report.js')).runJournalReport(files, o, globals(cmd)));
+  program
     .command('min-pin-length')
     .description('raise the minimum PIN length (it can never be lowered except by reset)')
     .argument('<length>', 'new minimum, 4 to 63')
