@@ -32,6 +32,8 @@ export interface WatchOptions<R> {
   /** Provisions one key; never rejects (a failure is a result). */
   provision(t: Target): Promise<KeyResult<R>>;
   deps?: Pick<DiscoveryDeps, 'lister'>;
+  /** Called once the keys attached at the start are known: from now on a key plugged in is a new one. */
+  onReady?: () => void;
   /** How long a `tcp:` probe waits for its connection. */
   probeMs?: number;
 }
@@ -105,6 +107,7 @@ export async function watchStation<R>(o: WatchOptions<R>): Promise<KeyResult<R>[
       slots.delete(id);
       o.onEvent({ event: 'removed', target: slot.target });
     }
+    if (first) o.onReady?.();
     first = false;
     await sleep(o.pollMs, o.signal);
   }

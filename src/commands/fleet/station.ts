@@ -132,13 +132,13 @@ export interface WatchRun {
 /** Watches until Ctrl-C, then says what was done and exits with the fleet's code. */
 export async function runWatch(w: WatchRun): Promise<void> {
   const what = [w.hid ? 'USB keys' : '', ...w.tcp.map((t) => t.label)].filter((x) => x !== '').join(', ');
-  notice(`Provisioning station: watching ${what}; plug in keys, Ctrl-C to stop.`);
   const results = await watchStation<StationKeyResult>({
     hid: w.hid,
     tcp: w.tcp,
     includePresent: w.includePresent,
     pollMs: POLL_MS,
     signal: w.signal,
+    onReady: () => notice(`Provisioning station: watching ${what}; plug in keys, Ctrl-C to stop.`),
     onEvent: (e) => (w.json ? jsonLine(e) : textEvent(e)),
     provision: (t) => w.provision(t, (e) => (e.phase === 'touch' && !w.json ? notice(`key ${t.number}: touch the key`) : undefined)),
   });
