@@ -278,4 +278,34 @@ describe('apply with a journal', () => {
     expect(res[0]).toMatchObject({ outcome: 'changed', redone: true });
     expect(res.slice(1).every((x) => x.outcome === 'skipped')).toBe(true);
   });
+
+  it('kill -9 mid-batch with generated PINs: resumed with the hand-off file as --pins, every key ends with a PIN that is on file', async () => {
+    const n = 5;
+    for (let i = 0; i < n; i++) {
+      const k = await startKey();
+      withLatency(k.key, USB_KEY_LATENCY);
+      keys.push(k);
+    }
+    const w = workDir();
+    const base = ['apply', w.policy, '--device', keys.map((k) => k.device).join(','), '--jobs', '1', '--journal', w.journal];
+    const child = spawn(process.execPath, [BIN, ...base, '--generate-pins', w.handoff], { env: { ...process.env, FIDO2_PIN: undefined }, stdio: 'ignore' });
+    const deadline = Date.now() + WAIT_MS;
+    // Killed as soon as a second PIN is on file: that key may have it set, with its journal line not yet written.
+    while (!(existsSync(w.handoff) && readFileSync(w.handoff, 'utf8').split('\n').length > 3)) {
+      if (Date.now() > deadline) throw new Error('the batch made no PINs');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const second = join(w.dir, 'handoff-2.csv');
+    const r = await runCli([...base, '--pins', w.handoff, '--generate-pins', second, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const pins = new Map([...readHandoff(w.handoff), ...readHandoff(second)]);
+    expect(pins.size).toBe(n);
+    for (const k of keys) {
+      expect(k.clientPinSubCommands.filter((c) => c === SET_PIN), k.device).toHaveLength(1);
+      expect(await tokenWith(k, pins.get(k.device)!), k.device).toEqual({ token: true });
+    }
+    expect(parseJournal(readFileSync(w.journal, 'utf8')).skipped).toBe(0);
+  });
 });

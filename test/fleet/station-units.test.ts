@@ -3,6 +3,7 @@ import { canonicalJson, parseJournal, policyDigest, type JournalEntry } from '..
 import { generatedLength, generatePin, parseAlphabet, splitCsv } from '../../src/fleet/handoff.js';
 import { mergeJournals, reportCsv } from '../../src/fleet/journal-report.js';
 import { validatePolicy } from '../../src/fleet/policy.js';
+import { parsePinTable, pinFor } from '../../src/fleet/pins-file.js';
 import { keyStateFromInfo, planPolicy } from '../../src/operations/settings-plan.js';
 import { modelName } from '../../src/devices/aaguid-models.js';
 import type { AuthenticatorInfo } from '../../src/ctap/get-info.js';
@@ -73,6 +74,14 @@ describe('generated PINs', () => {
 
   it.each(['', 'a', 'aaaa', 'ab ', 'a,b', 'a"b', 'a\u0007b'])('refuses the alphabet %j', (a) => {
     expect(() => parseAlphabet(a)).toThrow(/--pin-alphabet/);
+  });
+
+  it('a hand-off file serves as a --pins file: the identity names the key, the last cell is its PIN', () => {
+    const table = parsePinTable('identity,serial,model,pin\nserial:A1,A1,"Key, Model X",12345678\ntcp:127.0.0.1:7,,,87654321\nhid:/dev/hidraw4,,,11223344\n');
+    expect(pinFor(table, { selector: '/dev/hidraw3', label: '/dev/hidraw3', number: 1, serial: 'A1' })).toBe('12345678');
+    expect(pinFor(table, { selector: 'tcp:127.0.0.1:7', label: 'tcp:127.0.0.1:7', number: 2 })).toBe('87654321');
+    expect(pinFor(table, { selector: '/dev/hidraw4', label: '/dev/hidraw4', number: 3, id: 'hid:/dev/hidraw4' })).toBe('11223344');
+    expect(() => parsePinTable('identity,serial,model,pin\nserial:A1,A1\n')).toThrow(/Line 2/);
   });
 
   it('reads quoted CSV cells back', () => {
