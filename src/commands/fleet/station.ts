@@ -4,14 +4,9 @@
  * watching a large result line per key followed by "remove the key" (text) or
  * one JSON line per key event (--json).
  */
-import { hostname } from 'node:os';
 import { exitCodeFor } from '../exit-codes.js';
 import { notice, printLine, withCommand } from '../output.js';
-import { Fido2Error } from '../../errors.js';
-import { HandoffFile, DIGITS, parseAlphabet } from '../../fleet/handoff.js';
-import { Journal, policyDigest } from '../../fleet/journal.js';
-import type { Policy } from '../../fleet/policy.js';
-import type { StationKeyResult, StationSetup } from '../../fleet/provision.js';
+import type { StationKeyResult } from '../../fleet/provision.js';
 import { fleetOutcome, type KeyResult, summaryLine } from '../../fleet/results.js';
 import type { FleetEvent } from '../../fleet/runner.js';
 import { type StationEvent, watchStation } from '../../fleet/station.js';
@@ -19,43 +14,15 @@ import type { Target } from '../../fleet/selection.js';
 import { FleetExit } from './fleet-output.js';
 import { keyName } from './progress.js';
 
-export interface StationFlags {
-  watch?: boolean;
-  includePresent?: boolean;
-  journal?: string;
-  station?: string;
-  generatePins?: string;
-  pinAlphabet?: string;
-}
+export { closeSetup, type StationFlags } from '../../fleet/station-setup.js';
+import { type StationFlags, stationSetup as setupWith } from '../../fleet/station-setup.js';
+import type { Policy } from '../../fleet/policy.js';
+
+/** The station's setup for the CLI: warnings about the journal go to stderr. */
+export const stationSetup = (f: StationFlags, policy: Policy, dryRun: boolean) => setupWith(f, policy, dryRun, notice);
 
 /** How often the station looks for keys coming and going. */
 export const POLL_MS = 250;
-
-/** The station's setup, or undefined when no station option is given (plain `apply`). */
-export async function stationSetup(f: StationFlags, policy: Policy, dryRun: boolean): Promise<StationSetup | undefined> {
-  if (!f.watch && f.journal === undefined && f.generatePins === undefined && f.station === undefined) return undefined;
-  if (f.pinAlphabet !== undefined && f.generatePins === undefined) throw new Fido2Error('usage', '--pin-alphabet goes with --generate-pins FILE; add it, or leave --pin-alphabet out.');
-  if (f.station !== undefined && (f.station.trim() === '' || /[\p{Cc}]/u.test(f.station))) throw new Fido2Error('usage', '--station takes a name without control characters, e.g. --station desk-2.');
-  const alphabet = parseAlphabet(f.pinAlphabet ?? DIGITS);
-  const journal = f.journal === undefined ? undefined : await Journal.open(f.journal);
-  if (journal && journal.skipped > 0) notice(`${journal.file}: ${journal.skipped} unreadable line(s) skipped (a torn last line from a crash?); the keys they named are done again if needed.`);
-  // A dry run makes no PIN, so it creates no hand-off file.
-  const handoff = f.generatePins === undefined || dryRun ? undefined : HandoffFile.create(f.generatePins);
-  return {
-    ...(journal ? { journal } : {}),
-    digest: policyDigest(policy),
-    station: f.station ?? hostname(),
-    ...(f.generatePins === undefined ? {} : { generate: { handoff: handoff ?? dryRunHandoff(), alphabet } }),
-  };
-}
-
-/** Never written to: the station authorizer records nothing in a dry run. */
-const dryRunHandoff = (): HandoffFile => ({ record: () => '', close: () => undefined }) as unknown as HandoffFile;
-
-export function closeSetup(s: StationSetup | undefined): void {
-  s?.journal?.close();
-  s?.generate?.handoff.close();
-}
 
 /** The fields a station adds to a key's JSON entry. */
 export function stationFields(v: StationKeyResult | undefined): Record<string, unknown> {
