@@ -5,6 +5,7 @@ import type { GlobalOptions } from '../global-options.js';
 import { describeOption } from './option-meanings.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
+import { modelName } from '../../devices/aaguid-models.js';
 
 interface Retries {
   pinRetries?: number;
@@ -27,7 +28,8 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, info: toJson(info), ...retries });
+    const model = modelName(info.aaguid);
+    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, ...(model ? { model } : {}), info: toJson(info), ...retries });
     printText(s.label, info, retries);
   });
 }
@@ -56,6 +58,8 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
   line('Device:', label);
   line('Versions:', info.versions.join(', '));
   line('AAGUID:', info.aaguid);
+  const model = modelName(info.aaguid);
+  if (model) line('Model:', model);
   if (info.firmwareVersion !== undefined) line('Firmware version:', info.firmwareVersion);
   line('PIN set:', info.options.clientPin === undefined ? 'no PIN support' : info.options.clientPin ? 'yes' : 'no');
   if (r.pinRetries !== undefined) line('PIN retries:', r.pinRetries + (r.powerCycleRequired ? ' (unplug and replug the key before the next try)' : ''));

@@ -16,7 +16,7 @@ import { parseJobs } from '../../fleet/runner.js';
 import { resolveTargets, splitDeviceValues } from '../../fleet/selection.js';
 import { minRetries, pinProtocol, timeoutMs } from '../global-options.js';
 import { explicitPinGiven, pinFromSources, processPinIo } from '../pin-input.js';
-import { finishFleet, type Row } from './fleet-output.js';
+import { finishFleet, keyId, type Row } from './fleet-output.js';
 import { settingsJson } from '../key-state.js';
 import type { FleetOptions } from './many.js';
 import { keyName, progressDisplay } from './progress.js';
@@ -116,7 +116,7 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean } & Sta
     else changes = done.length ? `changed: ${done.join(', ')}; then ${r.error!.message}` : r.error!.message;
     return {
       key: keyName(r.target),
-      id: r.target.serial ?? v?.aaguid ?? '-',
+      id: keyId(r.target.serial, v?.aaguid),
       outcome: r.ok ? (o.dryRun ? 'planned' : v!.changed ? 'changed' : 'ok') : `failed (${r.error!.kind})`,
       changes,
     };
