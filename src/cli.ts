@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
     .option('--uv', 'use built-in user verification (fingerprint) instead of the PIN')
     .option('--min-retries <n>', 'do not try a PIN when this many or fewer attempts are left')
+    .option('--mds <file>', 'a FIDO Metadata Service BLOB (mds3.fidoalliance.org), verified, to show each key\'s certification level')
     .option('--pin-file <path>', 'read the PIN from the first line of this file')
     .option('--pin-env <var>', 'read the PIN from this environment variable')
     .option('--pin-stdin', 'read the PIN from the first line of standard input, within --timeout (on a terminal: asked without echo)')

@@ -20,6 +20,8 @@ export interface JournalKey {
   aaguid?: string;
   model?: string;
   firmwareVersion?: number;
+  /** The model's latest FIDO certification status from the MDS BLOB (--mds), e.g. FIDO_CERTIFIED_L1. */
+  certification?: string;
 }
 
 export type JournalOutcome = 'changed' | 'compliant' | 'skipped' | 'failed';

@@ -7,6 +7,7 @@
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { modelName } from '../devices/aaguid-models.js';
 import { Fido2Error } from '../errors.js';
+import type { MdsBlob } from '../devices/mds.js';
 import type { Authorizer } from '../operations/authorizer.js';
 import type { KeyHandle } from '../operations/key-handle.js';
 import { KeyFailure } from '../operations/key-failure.js';
@@ -32,6 +33,8 @@ export interface StationSetup {
   digest: string;
   station: string;
   generate?: { handoff: HandoffFile; alphabet: readonly string[] };
+  /** A verified MDS BLOB (--mds): keys are named with their certification level. */
+  mds?: MdsBlob;
 }
 
 export function transportOf(t: Target): string {
@@ -41,8 +44,9 @@ export function transportOf(t: Target): string {
 }
 
 /** The key as the journal and the results name it; pure. */
-export function journalKey(t: Target, info?: Pick<AuthenticatorInfo, 'aaguid' | 'firmwareVersion'>): JournalKey {
-  const model = modelName(info?.aaguid);
+export function journalKey(t: Target, info?: Pick<AuthenticatorInfo, 'aaguid' | 'firmwareVersion'>, mds?: MdsBlob): JournalKey {
+  const entry = info?.aaguid === undefined ? undefined : mds?.entries.get(info.aaguid.toLowerCase());
+  const model = modelName(info?.aaguid) ?? entry?.description;
   return {
     id: t.id ?? t.selector,
     device: t.label,
@@ -51,6 +55,7 @@ export function journalKey(t: Target, info?: Pick<AuthenticatorInfo, 'aaguid' | 
     ...(info?.aaguid ? { aaguid: info.aaguid } : {}),
     ...(model ? { model } : {}),
     ...(info?.firmwareVersion === undefined ? {} : { firmwareVersion: info.firmwareVersion }),
+    ...(entry?.status === undefined ? {} : { certification: entry.status }),
   };
 }
 
@@ -61,7 +66,7 @@ export async function provisionKey(key: KeyHandle, t: Target, policy: Policy, au
   const entry = (outcome: JournalOutcome, r: ApplyKeyResult | undefined, e?: unknown): JournalEntry => ({
     time: new Date().toISOString(),
     station: s.station,
-    key: journalKey(t, info),
+    key: journalKey(t, info, s.mds),
     policyDigest: s.digest,
     steps: (r?.steps ?? []).map((x) => ({ op: x.step.op, description: x.description, status: x.status })),
     outcome,
@@ -77,7 +82,7 @@ export async function provisionKey(key: KeyHandle, t: Target, policy: Policy, au
     const state = keyStateFromInfo(info);
     const plan = planPolicy(policy, state);
     const complies = plan.ok && plan.steps.length === 0;
-    const prior = s.journal?.doneUnder(journalKey(t, info).id, s.digest);
+    const prior = s.journal?.doneUnder(journalKey(t, info, s.mds).id, s.digest);
     if (prior && complies) {
       const r: ApplyKeyResult = { device: key.label, aaguid: info.aaguid, dryRun: opts.dryRun === true, before: state, after: state, steps: [], changed: false };
       const en = entry('skipped', r);
@@ -89,7 +94,7 @@ export async function provisionKey(key: KeyHandle, t: Target, policy: Policy, au
       ? stationAuthorizer(auth, {
           ...s.generate,
           policyMin: policy.minPinLength?.length ?? 0,
-          row: { identity: journalKey(t, info).id, ...(t.serial ? { serial: t.serial } : {}), ...(modelName(info.aaguid) ? { model: modelName(info.aaguid)! } : {}) },
+          row: { identity: journalKey(t, info, s.mds).id, ...(t.serial ? { serial: t.serial } : {}), ...(modelName(info.aaguid) ? { model: modelName(info.aaguid)! } : {}) },
           dryRun: opts.dryRun === true,
           onRecorded: (ref) => (pinHandoff = ref),
         })
@@ -107,7 +112,7 @@ export async function provisionKey(key: KeyHandle, t: Target, policy: Policy, au
     const detail: StationKeyResult = {
       ...(partial ?? { device: key.label, dryRun: opts.dryRun === true, steps: [], changed: false }),
       outcome: 'failed',
-      key: journalKey(t, info),
+      key: journalKey(t, info, s.mds),
       ...(pinHandoff === undefined ? {} : { pinHandoff }),
     };
     throw new KeyFailure(e, detail);

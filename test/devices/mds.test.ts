@@ -77,3 +77,25 @@ describe('MDS BLOB', () => {
     expect(c.fingerprint256).toBe('CB:B5:22:D7:B7:F1:27:AD:6A:01:13:86:5B:DF:1C:D4:10:2E:7D:07:59:AF:63:5A:7C:F4:72:0D:C9:63:C5:3B');
   });
 });
+
+describe('--mds on the command line', () => {
+  it('a BLOB that does not verify is a usage error before anything is sent to the key', async () => {
+    const { runCli, startKey } = await import('../commands/harness.js');
+    const k = await startKey();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'mds-cli-'));
+      const file = join(dir, 'blob.jwt');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(file, jwt(PAYLOAD));
+      writeFileSync(join(dir, 'policy.json'), '{"pin": true}');
+      for (const args of [['info', '--device', k.device, '--mds', file, '--json'], ['apply', join(dir, 'policy.json'), '--device', k.device, '--mds', file, '--json']]) {
+        const r = await runCli(args, { env: { FIDO2_PIN: '12345678' } });
+        expect(r.code, r.stderr).toBe(2);
+        expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'usage', reason: 'mds-invalid' });
+      }
+      expect(k.ctapCommands).toEqual([]);
+    } finally {
+      await k.close();
+    }
+  });
+});

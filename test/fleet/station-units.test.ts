@@ -6,6 +6,7 @@ import { validatePolicy } from '../../src/fleet/policy.js';
 import { parsePinTable, pinFor } from '../../src/fleet/pins-file.js';
 import { keyStateFromInfo, planPolicy } from '../../src/operations/settings-plan.js';
 import { modelName } from '../../src/devices/aaguid-models.js';
+import { journalKey } from '../../src/fleet/provision.js';
 import type { AuthenticatorInfo } from '../../src/ctap/get-info.js';
 
 const entry = (id: string, time: string, outcome: JournalEntry['outcome'], station = 'a'): JournalEntry => ({
@@ -109,5 +110,17 @@ describe('model names', () => {
     expect(modelName('F1D0F1D0-5A11-4E21-9A0B-000000000021')).toBe('fido2-manage virtual key (fido-2.1)');
     expect(modelName('cb69481e-8ff7-4039-93ec-0a2729a154a8')).toMatch(/YubiKey/);
     expect(modelName('00000000-0000-0000-0000-000000000001')).toBeUndefined();
+  });
+});
+
+describe('journalKey', () => {
+  it('names the key: identity, transport, model (the table first, else the MDS description) and the MDS certification', () => {
+    const t = { selector: '/dev/hidraw3', label: '/dev/hidraw3', number: 1, serial: 'S1', id: 'serial:S1' };
+    const unknown = '00000000-0000-0000-0000-0000000000aa';
+    const mds = { entries: new Map([[unknown, { aaguid: unknown, description: 'From MDS', status: 'FIDO_CERTIFIED_L1' }]]) };
+    expect(journalKey(t, { aaguid: unknown.toUpperCase(), firmwareVersion: 7 }, mds)).toEqual({
+      id: 'serial:S1', device: '/dev/hidraw3', transport: 'hid', serial: 'S1', aaguid: unknown.toUpperCase(), model: 'From MDS', firmwareVersion: 7, certification: 'FIDO_CERTIFIED_L1',
+    });
+    expect(journalKey({ selector: 'tcp:127.0.0.1:9', label: 'tcp:127.0.0.1:9', number: 2 })).toEqual({ id: 'tcp:127.0.0.1:9', device: 'tcp:127.0.0.1:9', transport: 'tcp' });
   });
 });

@@ -6,6 +6,7 @@ import { describeOption } from './option-meanings.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
 import { modelName } from '../../devices/aaguid-models.js';
+import { readMdsBlob } from '../../devices/mds.js';
 
 interface Retries {
   pinRetries?: number;
@@ -14,6 +15,8 @@ interface Retries {
 }
 
 export async function runInfo(g: GlobalOptions): Promise<void> {
+  // Verified before the key is opened: a bad BLOB is a usage error with nothing sent.
+  const blob = g.mds === undefined ? undefined : readMdsBlob(g.mds);
   await withSession(g, async (s) => {
     const ctaphid = {
       protocolVersion: s.device.version.protocol,
@@ -28,9 +31,11 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    const model = modelName(info.aaguid);
-    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, ...(model ? { model } : {}), info: toJson(info), ...retries });
-    printText(s.label, info, retries);
+    const cert = blob === undefined ? undefined : (blob.entries.get(info.aaguid.toLowerCase()) ?? null);
+    const model = modelName(info.aaguid) ?? cert?.description;
+    const certification = cert === undefined ? {} : { certification: cert?.status ?? null };
+    if (g.json) return printJson({ ok: true, device: s.label, ctaphid, ctap2: true, ...(model ? { model } : {}), ...certification, info: toJson(info), ...retries });
+    printText(s.label, info, retries, model, cert === undefined ? undefined : (cert?.status ?? 'not in the MDS BLOB'));
   });
 }
 
@@ -53,13 +58,13 @@ async function readRetries(ctap: ConstructorParameters<typeof ClientPin>[0], inf
   return out;
 }
 
-function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
+function printText(label: string, info: AuthenticatorInfo, r: Retries, model?: string, certification?: string): void {
   const line = (k: string, v: unknown) => printLine(`${k.padEnd(26)}${String(v)}`);
   line('Device:', label);
   line('Versions:', info.versions.join(', '));
   line('AAGUID:', info.aaguid);
-  const model = modelName(info.aaguid);
   if (model) line('Model:', model);
+  if (certification) line('FIDO certification:', certification);
   if (info.firmwareVersion !== undefined) line('Firmware version:', info.firmwareVersion);
   line('PIN set:', info.options.clientPin === undefined ? 'no PIN support' : info.options.clientPin ? 'yes' : 'no');
   if (r.pinRetries !== undefined) line('PIN retries:', r.pinRetries + (r.powerCycleRequired ? ' (unplug and replug the key before the next try)' : ''));

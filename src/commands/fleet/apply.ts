@@ -70,7 +70,7 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean } & Sta
     const own = table && !explicit ? pinFor(table, t) : undefined;
     return own === undefined ? shared : { current: own, new: own };
   };
-  const station = await stationSetup(o, policy, o.dryRun === true);
+  const station = await stationSetup({ ...o, ...(g.mds === undefined ? {} : { mds: g.mds }) }, policy, o.dryRun === true);
   const interrupt = onInterrupt();
   const common = {
     jobs,

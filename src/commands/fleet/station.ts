@@ -30,6 +30,7 @@ export function stationFields(v: StationKeyResult | undefined): Record<string, u
   return {
     outcome: v.outcome,
     ...(v.key.model ? { model: v.key.model } : {}),
+    ...(v.key.certification ? { certification: v.key.certification } : {}),
     ...(v.redone ? { redone: true } : {}),
     ...(v.pinHandoff ? { pinHandoff: v.pinHandoff } : {}),
   };
@@ -40,7 +41,7 @@ const BAR = '='.repeat(12);
 /** The result lines a person at the station reads from across the desk; pure. */
 export function resultLines(r: KeyResult<StationKeyResult>): string[] {
   const v = r.value;
-  const who = `${keyName(r.target)}${v?.key.model ? `  ${v.key.model}` : ''}`;
+  const who = `${keyName(r.target)}${v?.key.model ? `  ${v.key.model}` : ''}${v?.key.certification ? ` (${v.key.certification})` : ''}`;
   const done = v?.steps.filter((s) => s.status === 'done').map((s) => s.description) ?? [];
   let head: string;
   let detail: string;
