@@ -79,7 +79,18 @@ export async function watchStation<R>(o: WatchOptions<R>): Promise<KeyResult<R>[
 
   let first = true;
   while (!o.signal.aborted) {
-    const present = await scan();
+    let present: Map<string, Omit<Target, 'number'>>;
+    try {
+      present = await scan();
+    } catch (e) {
+      // The first look must work (no HID access is the user's to fix); later a failed enumeration only skips a round.
+      if (first) {
+        await Promise.all([...inflight]);
+        throw e;
+      }
+      await sleep(o.pollMs, o.signal);
+      continue;
+    }
     if (o.signal.aborted) break;
     for (const [id, t] of present) {
       if (slots.has(id)) continue;
