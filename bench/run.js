@@ -17,6 +17,7 @@ import { ClientPin } from '../dist/ctap/client-pin.js';
 import { credentialsListCounts } from './credentials-count.js';
 import { countedKey, runCli, serveKeys } from './keys.js';
 import { applyPolicy } from '../dist/index.js';
+import { stationBench } from './station.js';
 
 const BIN = fileURLToPath(new URL('../bin/fido2-manage.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -252,6 +253,7 @@ results.fleetUsbLatency = await fleet(2);
 await fleetApply('0', 1);
 results.fleetApplyInstant = await fleetApply('0');
 results.fleetApplyUsb = await fleetApply('usb');
+results.station = await stationBench();
 writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
 const s = results.startup;
@@ -287,6 +289,12 @@ for (const [f, label] of [[results.fleetApplyUsb, 'USB-key model'], [results.fle
   rows.push([`Fleet apply, ${label}: 32 keys / 1 key wall`, `${f.ratio32}x`, target ? '<= 1.5x' : '-', target ? mark(f.ratio32 <= 1.5) : '-']);
   const cpu = Math.max(...[1, 8, 32].map((n) => f.perN[n].cpuMsPerKeyChange));
   rows.push([`Fleet apply, ${label}: host CPU per key per PIN-protected change (worst N)`, `${cpu} ms`, target ? '<= 5 ms' : '-', target ? mark(cpu <= 5) : '-']);
+}
+{
+  const st = results.station;
+  rows.push(['Station, USB-key model, PIN + min length + always-UV: keys/min, 1 port', `${st.keysPerMinute.ports1}`, '-', '-']);
+  rows.push(['Station, USB-key model, PIN + min length + always-UV: keys/min, 8 ports', `${st.keysPerMinute.ports8}`, '-', '-']);
+  rows.push(['Station journal: one line per key (write + fsync)', `${st.journal.medianMs} ms, ${st.journal.bytesPerKey} B`, '-', '-']);
 }
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['Measure', 'Value', 'Target', 'Status'][i].length));
 const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

@@ -38,6 +38,7 @@ export function buildProgram(): Command {
     .option('--pin-protocol <1|2>', 'force PIN/UV auth protocol 1 or 2')
     .option('--uv', 'use built-in user verification (fingerprint) instead of the PIN')
     .option('--min-retries <n>', 'do not try a PIN when this many or fewer attempts are left')
+    .option('--mds <file>', 'a FIDO Metadata Service BLOB (mds3.fidoalliance.org), verified, to show each key\'s certification level')
     .option('--pin-file <path>', 'read the PIN from the first line of this file')
     .option('--pin-env <var>', 'read the PIN from this environment variable')
     .option('--pin-stdin', 'read the PIN from the first line of standard input, within --timeout (on a terminal: asked without echo)')
@@ -66,7 +67,21 @@ export function buildProgram(): Command {
     .description('bring one or many keys to the state a policy file declares (PIN, min PIN length, always-UV...)')
     .argument('<policy>', 'JSON policy file, e.g. {"pin": true, "minPinLength": {"length": 8}, "alwaysUv": true}')
     .option('--dry-run', 'print the plan per key and change nothing')
-    .action(async (policy: string, o: { dryRun?: boolean }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
+    .option('--watch', 'provisioning station: run until Ctrl-C, provisioning every key that is plugged in (USB, or the tcp: keys named)')
+    .option('--include-present', 'with --watch: also provision the keys attached when the station starts')
+    .option('--journal <file>', 'append one JSON line per key to this file; keys it has done under the same policy are skipped')
+    .option('--station <name>', 'the station name the journal records (default: the host name)')
+    .option('--generate-pins <file>', 'give each key without a PIN a random one, written to this new CSV file (mode 600) before it is set')
+    .option('--pin-alphabet <chars>', 'with --generate-pins: the characters a PIN is made of (default digits)')
+    .action(async (policy: string, o: { dryRun?: boolean; watch?: boolean; includePresent?: boolean; journal?: string; station?: string; generatePins?: string; pinAlphabet?: string }, cmd: Command) => (await import('./commands/fleet/apply.js')).runApply(policy, o, globals(cmd)));
+  program
+    .command('journal')
+    .description('provisioning station journals (apply --journal)')
+    .command('report')
+    .description('merge journals from several stations: per key its last outcome, when and where')
+    .argument('<files...>', 'journal files (JSON lines)')
+    .option('--csv', 'print CSV instead of a table')
+    .action(async (files: string[], o: { csv?: boolean }, cmd: Command) => (await import('./commands/journal/report.js')).runJournalReport(files, o, globals(cmd)));
   program
     .command('min-pin-length')
     .description('raise the minimum PIN length (it can never be lowered except by reset)')

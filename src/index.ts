@@ -232,3 +232,73 @@ export { decryptInfoMember, keyIdOf } from './operations/persistent-token.js';
 export { TokenStore, stateDir } from './operations/token-store.js';
 /** Whether a key can give a persistent read-only token (getInfo options perCredMgmtRO and pinUvAuthToken). */
 export { canRemember } from './operations/remembered-token.js';
+// --- Provisioning station (issue 23) ---
+import { hostname } from 'node:os';
+import { closeSetup, stationSetup } from './fleet/station-setup.js';
+import type { StationKeyResult } from './fleet/provision.js';
+import type { JournalOutcome } from './fleet/journal.js';
+export { parseJournal, policyDigest, canonicalJson, type JournalEntry, type JournalKey, type JournalOutcome } from './fleet/journal.js';
+export { mergeJournals, type ReportRow } from './fleet/journal-report.js';
+export { readHandoff, generatePin, generatedLength, HANDOFF_HEADER } from './fleet/handoff.js';
+export { modelName } from './devices/aaguid-models.js';
+
+export interface ProvisionOptions extends ApplyPolicyOptions {
+  /** Append one JSON line per key to this journal; keys it has done under the same policy and that still comply are skipped. */
+  journal?: string;
+  /** The station name in the journal (default: the host name). */
+  station?: string;
+  /** Give each key without a PIN a random one, on file in this new CSV (mode 0600) before it is set. */
+  generatePins?: string;
+  /** The characters generated PINs are made of (default digits). */
+  pinAlphabet?: string;
+}
+
+/** A key's result at a station: the policy result plus how the station names it and what it recorded. */
+export type ProvisionResult = PolicyResult & { outcome: JournalOutcome; model?: string; aaguid?: string; redone?: boolean; pinHandoff?: string };
+
+/**
+ * `apply` with the station's journal, resume and generated PINs (`fido2-manage apply --journal
+ * --generate-pins`): the same per-key operation under the same key locks. A journal line is
+ * flushed per key; a generated PIN is on file before it is sent; never a PIN in the journal.
+ */
+export async function provisionKeys(devices: string | string[], policy: Policy, opts: ProvisionOptions = {}): Promise<ProvisionResult[]> {
+  const checked = validatePolicy(policy);
+  const targets = await resolveTargets(splitDeviceValues(devices));
+  const setup = await stationSetup(
+    { ...(opts.journal === undefined ? {} : { journal: opts.journal }), station: opts.station ?? hostname(), ...(opts.generatePins === undefined ? {} : { generatePins: opts.generatePins }), ...(opts.pinAlphabet === undefined ? {} : { pinAlphabet: opts.pinAlphabet }) },
+    checked,
+    opts.dryRun === true,
+  );
+  try {
+    const results = await applyToTargets(targets, checked, {
+      dryRun: opts.dryRun === true,
+      ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+      ...(setup === undefined ? {} : { station: setup }),
+      pinsFor: (t) => {
+        const pin = opts.pinFor?.(t.serial === undefined ? { selector: t.selector } : { selector: t.selector, serial: t.serial }) ?? opts.pin;
+        return pin === undefined ? {} : { current: pin, new: pin };
+      },
+    });
+    return results.map((r): ProvisionResult => {
+      const v = r.value as StationKeyResult | undefined;
+      const fields: PolicyResultFields = { device: r.target.label, changed: v?.changed ?? false, steps: v?.steps ?? [] };
+      if (r.target.serial !== undefined) fields.serial = r.target.serial;
+      if (v?.before) fields.before = v.before;
+      if (v?.after) fields.after = v.after;
+      const extra = {
+        outcome: r.ok ? (v?.outcome ?? 'changed') : ('failed' as const),
+        ...(v?.aaguid ? { aaguid: v.aaguid } : {}),
+        ...(v?.key?.model ? { model: v.key.model } : {}),
+        ...(v?.redone ? { redone: true } : {}),
+        ...(v?.pinHandoff ? { pinHandoff: v.pinHandoff } : {}),
+      };
+      if (r.ok) return { ...fields, ...extra, ok: true };
+      const e = r.error ?? { kind: 'internal' as const, message: 'the key failed without an error' };
+      return { ...fields, ...extra, ok: false, error: { ...e, exitCode: exitCodeFor(e.kind) } };
+    });
+  } finally {
+    closeSetup(setup);
+  }
+}

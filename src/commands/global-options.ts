@@ -11,6 +11,8 @@ export interface GlobalOptions extends PinSourceOptions {
   pinProtocol?: string;
   uv?: boolean;
   minRetries?: string;
+  /** A FIDO MDS3 BLOB file: keys are shown with their certification level. */
+  mds?: string;
 }
 
 export function timeoutMs(g: GlobalOptions): number {

@@ -9,6 +9,7 @@ import type { KeyResult } from './results.js';
 import { type KeyLock, type RunOptions, runOnKeys } from './runner.js';
 import { withKeyLock } from './key-lock.js';
 import type { Target } from './selection.js';
+import { provisionKey, type StationSetup } from './provision.js';
 
 export interface KeyPins {
   /** The PIN the key has now (for the token), if it has one. */
@@ -27,6 +28,8 @@ export interface ApplyManyOptions extends RunOptions {
   /** Per-transaction timeout. */
   timeoutMs?: number;
   deps?: DiscoveryDeps;
+  /** A provisioning station's journal, policy digest and PIN generation: each key runs provisionKey (provision.ts). */
+  station?: StationSetup;
 }
 
 export async function applyToTargets(targets: readonly Target[], policy: Policy, opts: ApplyManyOptions = {}): Promise<KeyResult<ApplyKeyResult>[]> {
@@ -42,7 +45,9 @@ export async function applyToTargets(targets: readonly Target[], policy: Policy,
         ...(opts.minRetries === undefined ? {} : { minRetries: opts.minRetries, minRetriesName: '--min-retries' }),
       });
       const ctap = new Ctap2(device, { signal: ctx.signal, onKeepalive: (s) => s === 'upneeded' && ctx.progress('touch') });
-      return await applySettings({ device, ctap, label: device.label }, policy, auth, { dryRun: opts.dryRun === true, onProgress: (d) => ctx.progress('working', d) });
+      const handle = { device, ctap, label: device.label };
+      const so = { dryRun: opts.dryRun === true, onProgress: (d: string) => ctx.progress('working', d) };
+      return opts.station ? await provisionKey(handle, t, policy, auth, opts.station, so) : await applySettings(handle, policy, auth, so);
     } finally {
       await device.close().catch(() => undefined);
     }

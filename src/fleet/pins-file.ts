@@ -9,6 +9,7 @@ import { readBounded, readFailure } from '../bounded-read.js';
 import { controlCharacterIn } from '../ctap/pin-policy.js';
 import { Fido2Error } from '../errors.js';
 import type { Target } from './selection.js';
+import { splitCsv } from './handoff.js';
 
 export type PinTable = ReadonlyMap<string, string>;
 
@@ -16,6 +17,8 @@ export type PinTable = ReadonlyMap<string, string>;
 export function parsePinTable(text: string, where = 'the PIN file'): PinTable {
   const table = new Map<string, string>();
   const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split(/\r?\n/);
+  // A station's hand-off file (identity,serial,model,pin) serves as a PIN file too: its identity is a selector.
+  if (/^identity,serial,model,pin$/i.test(lines[0]?.trim() ?? '')) return handoffTable(lines.slice(1), where);
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || (i === 0 && /^selector\s*,\s*pin$/i.test(line))) return;
@@ -28,6 +31,18 @@ export function parsePinTable(text: string, where = 'the PIN file'): PinTable {
     if (problem !== undefined) throw new Fido2Error('usage', `Line ${i + 1} of ${where} ${problem}; nothing was sent to any key.`);
     if (table.has(selector)) throw new Fido2Error('usage', `${where} names ${selector} twice (line ${i + 1}); keep one line per key.`);
     table.set(selector, pin);
+  });
+  return table;
+}
+
+/** Rows of a hand-off file: the last row per key wins (a later run's PIN replaced nothing, but be safe). */
+function handoffTable(rows: readonly string[], where: string): PinTable {
+  const table = new Map<string, string>();
+  rows.forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    const cells = splitCsv(raw.replace(/\r$/, ''));
+    if (cells.length !== 4 || cells[0] === '' || cells[3] === '') throw new Fido2Error('usage', `Line ${i + 2} of ${where} is not an identity,serial,model,pin row; fix the line.`);
+    table.set(normalise(cells[0]!), cells[3]!);
   });
   return table;
 }
@@ -51,7 +66,7 @@ const normalise = (s: string): string => (/^tcp:/i.test(s) ? s.toLowerCase() : /
 /** The PIN for one key: by serial first (it survives replugging), then by path or selector. */
 export function pinFor(table: PinTable, t: Target): string | undefined {
   if (t.serial !== undefined && table.has(`serial:${t.serial}`)) return table.get(`serial:${t.serial}`);
-  for (const k of [t.path, t.selector, t.label]) if (k !== undefined && table.has(normalise(k))) return table.get(normalise(k));
+  for (const k of [t.path, t.selector, t.label, t.id]) if (k !== undefined && table.has(normalise(k))) return table.get(normalise(k));
   return undefined;
 }
 

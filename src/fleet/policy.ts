@@ -9,7 +9,8 @@ import type { MinPinLengthPolicy, Policy } from '../operations/settings-plan.js'
 
 export type { MinPinLengthPolicy, Policy };
 
-const TOP = ['pin', 'minPinLength', 'alwaysUv', 'enterpriseAttestation', 'forcePinChange', 'longTouchForReset'] as const;
+const TOP = ['pin', 'minPinLength', 'alwaysUv', 'enterpriseAttestation', 'forcePinChange', 'longTouchForReset', 'allowedAaguids'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MIN = ['length', 'rpIds', 'forceChange', 'complexity'] as const;
 
 const bad = (field: string, what: string): Fido2Error =>
@@ -66,6 +67,13 @@ export function validatePolicy(doc: unknown): Policy {
     if (complexity === false) throw bad('minPinLength.complexity', 'can only be true (a key turns its PIN complexity policy off only by reset); leave the field out instead');
     if (complexity) out.complexity = true;
     policy.minPinLength = out;
+  }
+  const allowed = doc.allowedAaguids;
+  if (allowed !== undefined) {
+    if (!Array.isArray(allowed) || allowed.length === 0 || allowed.some((a) => typeof a !== 'string' || !UUID.test(a))) {
+      throw bad('allowedAaguids', 'must be a non-empty list of AAGUIDs such as ["cb69481e-8ff7-4039-93ec-0a2729a154a8"] (see `fido2-manage info`)');
+    }
+    policy.allowedAaguids = (allowed as string[]).map((a) => a.toLowerCase());
   }
   return policy;
 }

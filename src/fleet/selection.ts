@@ -37,7 +37,8 @@ export function isMany(values: readonly string[]): boolean {
   return values.length > 1 || values.some((v) => v.toLowerCase() === 'all');
 }
 
-function fromHid(d: DeviceInfo | AnyDeviceInfo): Omit<Target, 'number'> & { id: string } {
+/** A target for one attached key, as `all` lists it. */
+export function fromHid(d: DeviceInfo | AnyDeviceInfo): Omit<Target, 'number'> & { id: string } {
   // A PC/SC reader: its `pcsc:<full name>` is selector, label and identity (no HID path: the lock is `pcsc:<name>`).
   if ('transport' in d && d.transport === 'pcsc') return { selector: d.path, label: d.path, id: d.path };
   const t: Omit<Target, 'number'> & { id: string } = { selector: d.path, label: d.path, path: d.path, id: keyIdentity({ kind: 'hid', path: d.path, ...('serialNumber' in d && d.serialNumber ? { serial: d.serialNumber } : {}) }) };

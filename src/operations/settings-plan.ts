@@ -33,6 +33,8 @@ export interface Policy {
   forcePinChange?: boolean;
   /** true: a reset needs a long touch (CTAP 2.2 enableLongTouchForReset; no subcommand turns it off). */
   longTouchForReset?: boolean;
+  /** Only keys of these models (AAGUIDs, lower case) may be changed; any other is refused before anything is sent. */
+  allowedAaguids?: string[];
 }
 
 /** The settings `apply` manages, as the key reports them. */
@@ -145,6 +147,9 @@ export interface PlanOptions {
 
 export function planPolicy(policy: Policy, state: KeyState, o: PlanOptions = {}): Plan {
   const steps: Step[] = [];
+  if (policy.allowedAaguids !== undefined && !policy.allowedAaguids.includes(state.aaguid.toLowerCase())) {
+    return cannot('wrong-key', 'aaguid-not-allowed', `this key's model (AAGUID ${state.aaguid}) is not on the policy's allowedAaguids`);
+  }
   const cfg = (what: string, subCommand: number): Plan | undefined => {
     if (!state.config) return cannot('unsupported', 'no-config', `${what} is not supported by this key: it needs CTAP 2.1 with authenticatorConfig, and the key speaks ${state.versions.join(', ')}`);
     const refusal = configCommandRefusal(state, subCommand);

@@ -130,9 +130,10 @@ describe('apply over 8 keys in different states', () => {
     const r = await runCli(['apply', join(dir, 'policy.json'), '--device', [devices[0], devices[2], devices[0]].join(','), '--dry-run']);
     expect(r.code).toBe(14);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^KEY\s+SERIAL\/AAGUID\s+OUTCOME\s+WHAT CHANGED$/);
+    expect(lines[0]).toMatch(/^KEY\s+SERIAL\/MODEL\s+OUTCOME\s+WHAT CHANGED$/);
     expect(lines).toHaveLength(4); // header, two keys (the repeat is one key), summary
-    expect(lines[1]).toMatch(/key 1 .* planned\s+nothing to change/);
+    // Keys without a USB serial are named by their model, from the AAGUID.
+    expect(lines[1]).toMatch(/key 1 .*fido2-manage virtual key \(fido-2\.1\)\s+planned\s+nothing to change/);
     expect(lines[2]).toMatch(/key 2 .* failed \(unsupported\)/);
     expect(lines[3]).toBe('1 key done, 1 failed: key 2 (unsupported).');
   });

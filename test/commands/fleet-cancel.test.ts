@@ -22,8 +22,8 @@ describe('progress and table text', () => {
   });
   it('pads the columns to the widest cell', () => {
     expect(formatTable([{ key: keyName(t), id: 'abc', outcome: 'ok', changes: 'x' }])).toEqual([
-      'KEY                      SERIAL/AAGUID  OUTCOME  WHAT CHANGED',
-      'key 3 (tcp:127.0.0.1:9)  abc            ok       x',
+      'KEY                      SERIAL/MODEL  OUTCOME  WHAT CHANGED',
+      'key 3 (tcp:127.0.0.1:9)  abc           ok       x',
     ]);
   });
 });

@@ -17,14 +17,23 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string; holdStdin?: boolean; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  opts: {
+    env?: Record<string, string>;
+    stdin?: string;
+    holdStdin?: boolean;
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    onStdout?: (text: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, FIDO2_PIN: undefined, FIDO2_NEW_PIN: undefined, ...opts.env };
     const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout, child);
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       opts.onStderr?.(stderr, child);

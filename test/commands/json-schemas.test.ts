@@ -30,6 +30,7 @@ for (const f of schemaFiles) ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS,
 /** Which schema a document answers to: failures share one, many keys share one, else one per command family. */
 function schemaFor(doc: { ok: boolean; command: string | null; device: unknown; error?: unknown; matrix?: unknown }): string {
   if (Array.isArray(doc.device)) return doc.command === 'apply' ? 'apply' : 'many-keys';
+  if (doc.command === 'apply' && 'event' in doc) return 'station-event';
   if (doc.command === 'uv-check' && doc.matrix !== undefined) return 'uv-check';
   if (!doc.ok) return 'error';
   const family = (doc.command ?? '').split(' ')[0]!;
@@ -45,12 +46,16 @@ const seen = new Map<string, Set<string>>();
 
 function check(r: CliResult, expectedCode = 0): Record<string, unknown> {
   expect(r.code, r.stderr).toBe(expectedCode);
-  const doc = JSON.parse(r.stdout) as { ok: boolean; command: string | null; device: unknown };
+  return checkDoc(r.stdout);
+}
+
+function checkDoc(text: string): Record<string, unknown> {
+  const doc = JSON.parse(text) as { ok: boolean; command: string | null; device: unknown };
   const schema = schemaFor(doc);
   const validate = ajv.getSchema(`${BASE}${schema}.schema.json`);
   expect(validate, `no schema ${schema}.schema.json`).toBeDefined();
   const valid = validate!(doc);
-  expect(valid ? [] : validate!.errors, `${schema} for ${doc.command}: ${r.stdout.slice(0, 400)}`).toEqual([]);
+  expect(valid ? [] : validate!.errors, `${schema} for ${doc.command}: ${text.slice(0, 400)}`).toEqual([]);
   seen.set(schema, (seen.get(schema) ?? new Set()).add(String(doc.command)));
   return doc as Record<string, unknown>;
 }
@@ -205,6 +210,25 @@ describe('every --json document matches its schema in docs/schemas', () => {
     check(await runCli(['apply', join(dir, 'policy.json'), '--device', both, '--json'], { env: PIN }));
     writeFileSync(join(dir, 'lower.json'), JSON.stringify({ minPinLength: { length: 4 } }));
     check(await runCli(['apply', join(dir, 'lower.json'), '--device', both, '--json'], { env: PIN }), 8);
+  });
+
+  it('the provisioning station: apply with a journal, --watch event lines, journal report', async () => {
+    const a = await served(startKey());
+    const b = await served(startKeyWithPin('87654321'));
+    const dir = mkdtempSync(join(tmpdir(), 'json-schemas-'));
+    const journal = join(dir, 'journal.jsonl');
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ pin: true, minPinLength: { length: 8 } }));
+    const batch = check(await runCli(['apply', join(dir, 'policy.json'), '--device', a.device, '--journal', journal, '--generate-pins', join(dir, 'pins.csv'), '--json']));
+    expect((batch.results as Record<string, unknown>[])[0]).toMatchObject({ outcome: 'changed', pinHandoff: `${join(dir, 'pins.csv')}#1` });
+    // A watch ended by Ctrl-C once the results are out: every line is one document.
+    const watch = await runCli(['apply', join(dir, 'policy.json'), '--watch', '--include-present', '--device', `${a.device},${b.device}`, '--journal', journal, '--json'], {
+      env: { FIDO2_PIN: '00000000' },
+      onStdout: (out, child) => (out.split('\n').filter((l) => l.includes('"result"')).length === 2 ? child.kill('SIGINT') : undefined),
+    });
+    const lines = watch.stdout.trim().split('\n');
+    const events = lines.map((l) => checkDoc(l));
+    expect(events.filter((e) => e.event === 'result').map((e) => e.outcome).sort()).toEqual(['failed', 'skipped']);
+    check(await runCli(['journal', 'report', journal, '--json']));
   });
 });
 

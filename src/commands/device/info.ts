@@ -8,6 +8,8 @@ import { describeOption } from './option-meanings.js';
 import { ctap22Meanings, ctap22Members } from './info-ctap22.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
+import { modelName } from '../../devices/aaguid-models.js';
+import { readMdsBlob } from '../../devices/mds.js';
 
 interface Retries {
   pinRetries?: number;
@@ -16,6 +18,8 @@ interface Retries {
 }
 
 export async function runInfo(g: GlobalOptions): Promise<void> {
+  // Verified before the key is opened: a bad BLOB is a usage error with nothing sent.
+  const blob = g.mds === undefined ? undefined : readMdsBlob(g.mds);
   await withSession(g, async (s) => {
     const link = linkFacts(s.device);
     const info = s.device.capabilities.cbor ? await getInfoOrU2f(s.ctap) : undefined;
@@ -28,8 +32,11 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
     const retries = await readRetries(s.ctap, info);
     const meanings = ctap22Meanings(info);
     const explained = Object.keys(meanings).length ? { meanings } : {};
-    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, info: toJson(info), ...explained, ...retries });
-    printText(s.label, info, retries);
+    const cert = blob === undefined ? undefined : (blob.entries.get(info.aaguid.toLowerCase()) ?? null);
+    const model = modelName(info.aaguid) ?? cert?.description;
+    const certification = cert === undefined ? {} : { certification: cert?.status ?? null };
+    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, ...(model ? { model } : {}), ...certification, info: toJson(info), ...explained, ...retries });
+    printText(s.label, info, retries, model, cert === undefined ? undefined : (cert?.status ?? 'not in the MDS BLOB'));
   });
 }
 
@@ -61,11 +68,13 @@ async function readRetries(ctap: ConstructorParameters<typeof ClientPin>[0], inf
   return out;
 }
 
-function printText(label: string, info: AuthenticatorInfo, r: Retries): void {
+function printText(label: string, info: AuthenticatorInfo, r: Retries, model?: string, certification?: string): void {
   const line = (k: string, v: unknown) => printLine(`${k.padEnd(26)}${String(v)}`);
   line('Device:', label);
   line('Versions:', info.versions.join(', '));
   line('AAGUID:', info.aaguid);
+  if (model) line('Model:', model);
+  if (certification) line('FIDO certification:', certification);
   if (info.firmwareVersion !== undefined) line('Firmware version:', info.firmwareVersion);
   line('PIN set:', info.options.clientPin === undefined ? 'no PIN support' : info.options.clientPin ? 'yes' : 'no');
   if (r.pinRetries !== undefined) line('PIN retries:', r.pinRetries + (r.powerCycleRequired ? ' (unplug and replug the key before the next try)' : ''));

@@ -16,10 +16,12 @@ import { parseJobs } from '../../fleet/runner.js';
 import { resolveTargets, splitDeviceValues } from '../../fleet/selection.js';
 import { minRetries, pinProtocol, timeoutMs } from '../global-options.js';
 import { explicitPinGiven, pinFromSources, processPinIo } from '../pin-input.js';
-import { finishFleet, type Row } from './fleet-output.js';
+import { finishFleet, keyId, type Row } from './fleet-output.js';
 import { settingsJson } from '../key-state.js';
 import type { FleetOptions } from './many.js';
 import { keyName, progressDisplay } from './progress.js';
+import type { StationKeyResult } from '../../fleet/provision.js';
+import { closeSetup, runWatch, type StationFlags, stationFields, stationSetup } from './station.js';
 
 /** A policy is a few fields; anything larger is not one. */
 const MAX_POLICY_BYTES = 1 << 20;
@@ -39,7 +41,7 @@ async function readPolicyFile(path: string, timeoutMs: number): Promise<string> 
   }
 }
 
-export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: FleetOptions): Promise<void> {
+export async function runApply(policyFile: string, o: { dryRun?: boolean } & StationFlags, g: FleetOptions): Promise<void> {
   const jobs = parseJobs(g.jobs);
   const timeout = timeoutMs(g);
   const protocol = pinProtocol(g);
@@ -47,13 +49,17 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
   const policy = parsePolicy(await readPolicyFile(policyFile, timeout), `The policy file ${policyFile}`);
   const io = processPinIo();
   const table = g.pins === undefined ? undefined : await readPinTable(g.pins, io.warn, timeout);
-  if (g.device === undefined) throw new Fido2Error('usage', 'apply needs the keys to work on: pass --device all, or --device with one or more keys.');
-  const targets = await resolveTargets(splitDeviceValues(g.device));
+  if (o.includePresent && !o.watch) throw new Fido2Error('usage', '--include-present goes with --watch; add --watch, or leave it out.');
+  if (g.device === undefined && !o.watch) throw new Fido2Error('usage', 'apply needs the keys to work on: pass --device all, or --device with one or more keys (or --watch for a station).');
+  const values = splitDeviceValues(g.device);
+  // A station watches the named tcp: keys, and the USB keys unless only tcp: keys are named.
+  const tcpValues = values.filter((v) => /^tcp:/i.test(v));
+  const targets = o.watch ? (tcpValues.length ? await resolveTargets(tcpValues) : []) : await resolveTargets(values);
   // One PIN for every key unless --pins gives one per key. The dry run reads it too: it checks it as the real run would.
   const current = await pinFromSources('current', g, io);
   const fresh = await pinFromSources('new', g, io);
   let shared: KeyPins = { ...(current === undefined ? {} : { current }), ...((fresh ?? current) === undefined ? {} : { new: (fresh ?? current)! }) };
-  if (table === undefined && current === undefined && fresh === undefined && io.isTty) {
+  if (table === undefined && current === undefined && fresh === undefined && io.isTty && o.generatePins === undefined) {
     const pin = await io.prompt('PIN for the keys (set where missing, used where set): ');
     if (pin === '') throw new Fido2Error('usage', 'The PIN from the prompt is empty; run again and type the PIN.');
     shared = { current: pin, new: pin };
@@ -64,23 +70,41 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
     const own = table && !explicit ? pinFor(table, t) : undefined;
     return own === undefined ? shared : { current: own, new: own };
   };
+  const station = await stationSetup({ ...o, ...(g.mds === undefined ? {} : { mds: g.mds }) }, policy, o.dryRun === true);
   const interrupt = onInterrupt();
+  const common = {
+    jobs,
+    signal: interrupt.signal,
+    timeoutMs: timeout,
+    dryRun: o.dryRun === true,
+    pinsFor,
+    ...(protocol === undefined ? {} : { pinProtocol: protocol }),
+    ...(floor === undefined ? {} : { minRetries: floor }),
+    ...(station === undefined ? {} : { station }),
+  };
+  if (o.watch) {
+    try {
+      return await runWatch({
+        json: g.json,
+        hid: tcpValues.length < values.length || values.length === 0,
+        tcp: targets,
+        includePresent: o.includePresent === true,
+        signal: interrupt.signal,
+        provision: async (t, onEvent) => (await applyToTargets([t], policy, { ...common, onEvent }))[0] as KeyResult<StationKeyResult>,
+      });
+    } finally {
+      interrupt.dispose();
+      closeSetup(station);
+    }
+  }
   const progress = progressDisplay(targets);
   let results: KeyResult<ApplyKeyResult>[];
   try {
-    results = await applyToTargets(targets, policy, {
-      jobs,
-      signal: interrupt.signal,
-      onEvent: (e) => progress.onEvent(e),
-      timeoutMs: timeout,
-      dryRun: o.dryRun === true,
-      pinsFor,
-      ...(protocol === undefined ? {} : { pinProtocol: protocol }),
-      ...(floor === undefined ? {} : { minRetries: floor }),
-    });
+    results = await applyToTargets(targets, policy, { ...common, onEvent: (e) => progress.onEvent(e) });
   } finally {
     progress.finish();
     interrupt.dispose();
+    closeSetup(station);
   }
   const rows: Row[] = results.map((r) => {
     const v = r.value;
@@ -92,7 +116,7 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
     else changes = done.length ? `changed: ${done.join(', ')}; then ${r.error!.message}` : r.error!.message;
     return {
       key: keyName(r.target),
-      id: r.target.serial ?? v?.aaguid ?? '-',
+      id: keyId(r.target.serial, v?.aaguid),
       outcome: r.ok ? (o.dryRun ? 'planned' : v!.changed ? 'changed' : 'ok') : `failed (${r.error!.kind})`,
       changes,
     };
@@ -108,6 +132,7 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean }, g: F
       // The same settings, spelled the same, as every command's before/after (not the planner's KeyState).
       before: r.value?.before ? settingsJson(r.value.before) : null,
       after: r.value?.after ? settingsJson(r.value.after) : null,
+      ...(station === undefined ? {} : { ...stationFields(r.value as StationKeyResult | undefined), ...(r.ok ? {} : { outcome: 'failed' }) }),
     }),
     { dryRun: o.dryRun === true, policy },
   );

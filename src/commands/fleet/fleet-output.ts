@@ -5,6 +5,7 @@
 import { exitCodeFor } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { Fido2Error } from '../../errors.js';
+import { modelName } from '../../devices/aaguid-models.js';
 import { fleetOutcome, type KeyResult, summaryLine } from '../../fleet/results.js';
 
 export interface Row {
@@ -14,9 +15,14 @@ export interface Row {
   changes: string;
 }
 
+/** What names a key in a table: its USB serial, else its model from the AAGUID, else the AAGUID. */
+export function keyId(serial: string | undefined, aaguid: string | undefined): string {
+  return serial ?? modelName(aaguid) ?? aaguid ?? '-';
+}
+
 /** A plain-text table, columns padded to their widest cell; pure. */
 export function formatTable(rows: readonly Row[]): string[] {
-  const head: Row = { key: 'KEY', id: 'SERIAL/AAGUID', outcome: 'OUTCOME', changes: 'WHAT CHANGED' };
+  const head: Row = { key: 'KEY', id: 'SERIAL/MODEL', outcome: 'OUTCOME', changes: 'WHAT CHANGED' };
   const all = [head, ...rows];
   const cols = ['key', 'id', 'outcome'] as const;
   const w = cols.map((c) => Math.max(...all.map((r) => r[c].length)));

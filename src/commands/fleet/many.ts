@@ -12,7 +12,7 @@ import { resolveTargets, splitDeviceValues, type Target } from '../../fleet/sele
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
 import { type KeyContext, runInKeyContext } from '../key-context.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
-import { finishFleet, type Row } from './fleet-output.js';
+import { finishFleet, keyId, type Row } from './fleet-output.js';
 import { settingsJson } from '../key-state.js';
 import { keyName, progressDisplay } from './progress.js';
 
@@ -78,7 +78,7 @@ export async function runOnMany(g: FleetOptions, run: (g: GlobalOptions) => Prom
   }
   const rows: Row[] = results.map((r) => ({
     key: keyName(r.target),
-    id: r.target.serial ?? r.value?.aaguid ?? '-',
+    id: keyId(r.target.serial, r.value?.aaguid),
     outcome: r.ok ? 'ok' : `failed (${r.error!.kind})`,
     changes: r.ok ? brief(r.value!.lines) : r.error!.message,
   }));
