@@ -44,7 +44,8 @@ function vpcdBusy() {
 }
 
 function cli(args, env = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  // Bounded: a run that hangs (seen once, set-pin not exiting after its last APDU) fails the bench instead.
+  return spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
 }
 
 /** A fresh card: the previous sim stopped, a new one started and seen in the reader. */
@@ -71,7 +72,7 @@ function ours(args, env) {
 }
 
 function theirs(op, env) {
-  const out = execFileSync(PYTHON, [PY, READER, op], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const out = execFileSync(PYTHON, [PY, READER, op], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
   return JSON.parse(out).apdus;
 }
 
@@ -79,7 +80,7 @@ const setPin = () => {
   const r = cli(['set-pin', '--device', `pcsc:${READER}`], { FIDO2_NEW_PIN: PIN });
   if (r.status !== 0) throw new Error(`set-pin (setup) exited ${r.status}: ${r.stderr}`);
 };
-const makePasskey = () => execFileSync(PYTHON, [MAKE_PASSKEY, READER, 'a.example', 'alice'], { stdio: 'pipe' });
+const makePasskey = () => execFileSync(PYTHON, [MAKE_PASSKEY, READER, 'a.example', 'alice'], { stdio: 'pipe', timeout: 60_000 });
 
 const OPS = [
   { name: 'info', state: 'fresh key', setup: [], args: ['info', '--json'], env: {} },
