@@ -303,3 +303,6 @@ console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
 console.log(`\nmedians: node ${s.medianMs.node} ms, --version ${s.medianMs.version} ms, info ${s.medianMs.info} ms; info on a key that closes ${kc.medianMs.closes} ms, that never closes ${kc.medianMs.neverCloses} ms; fleet ${JSON.stringify(results.fleet.medianMs)} ms, with 2 ms/report ${JSON.stringify(results.fleetUsbLatency.medianMs)} ms`);
 console.log(`written to ${RESULTS}`);
+
+// APDUs over PC/SC against python-fido2: needs pcscd, vpcd and python-fido2, and says so in one line when they are missing.
+spawnSync(process.execPath, [fileURLToPath(new URL('./pcsc-apdus.js', import.meta.url))], { stdio: 'inherit' });
