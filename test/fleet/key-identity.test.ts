@@ -58,7 +58,7 @@ describe('fleet de-duplication by key identity', () => {
 
   it('a HID key named by index, path and serial is one target', async () => {
     const lister = async () => [record('/dev/hidraw0', 'S1'), record('/dev/hidraw1', undefined)];
-    const targets = await resolveTargets(['1', '/dev/hidraw0', 'serial:S1', '2', '/dev/hidraw1'], { lister });
+    const targets = await resolveTargets(['1', '/dev/hidraw0', 'serial:S1', '2', '/dev/hidraw1'], { lister, listPcsc: async () => [] });
     expect(targets.map((t) => t.id)).toEqual(['serial:S1', 'hid:/dev/hidraw1']);
   });
 });

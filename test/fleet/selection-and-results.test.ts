@@ -9,6 +9,8 @@ import type { HidDeviceRecord } from '../../src/transports/node-hid/node-hid-tra
 
 const hid = (path: string, serialNumber?: string): HidDeviceRecord => ({ path, vendorId: 0x1050, productId: 0x407, serialNumber, release: 0, interface: 0 }) as HidDeviceRecord;
 const lister = async () => [hid('/dev/hidraw3', 'A1'), hid('/dev/hidraw1', 'B2'), hid('/dev/hidraw9')];
+// No PC/SC readers: the machine's own (a vpcd card, say) must not leak into the key list under test.
+const noReaders = async () => [];
 
 describe('key selection', () => {
   it('splits repeated and comma-separated --device values', () => {
@@ -26,15 +28,15 @@ describe('key selection', () => {
     ['tcp and sim mix with HID; tcp host case folded', ['tcp:LOCALHOST:5', 'sim', '1', 'tcp:localhost:5', 'SIM'], ['tcp:localhost:5', 'sim', '/dev/hidraw1']],
   ];
   it.each(cases)('%s', async (_n, values, selectors) => {
-    const targets = await resolveTargets(values, { lister });
+    const targets = await resolveTargets(values, { lister, listPcsc: noReaders });
     expect(targets.map((t) => t.selector)).toEqual(selectors);
     expect(targets.map((t) => t.number)).toEqual(selectors.map((_s, i) => i + 1));
   });
 
   it('refuses an empty selection and an unknown key', async () => {
-    await expect(resolveTargets([], { lister })).rejects.toMatchObject({ kind: 'usage' });
-    await expect(resolveTargets(['7'], { lister })).rejects.toMatchObject({ kind: 'no-device' });
-    await expect(resolveTargets(['all'], { lister: async () => [] })).rejects.toMatchObject({ kind: 'no-device' });
+    await expect(resolveTargets([], { lister, listPcsc: noReaders })).rejects.toMatchObject({ kind: 'usage' });
+    await expect(resolveTargets(['7'], { lister, listPcsc: noReaders })).rejects.toMatchObject({ kind: 'no-device' });
+    await expect(resolveTargets(['all'], { lister: async () => [], listPcsc: noReaders })).rejects.toMatchObject({ kind: 'no-device' });
   });
 });
 

@@ -9,7 +9,8 @@ import { runCli } from '../commands/harness.js';
 import { pcscInstallHint } from '../../src/transports/pcsc/pcsc-binding.js';
 import { listPcscKeys } from '../../src/transports/pcsc/readers.js';
 
-const NO_SERVICE = { PCSCLITE_CSOCK_NAME: '/nonexistent/fido2-manage-test/pcscd.comm' };
+// test/setup.ts turns PC/SC off for the other tests; here the real binding meets a missing service.
+const NO_SERVICE = { PCSCLITE_CSOCK_NAME: '/nonexistent/fido2-manage-test/pcscd.comm', FIDO2_MANAGE_PCSC: '' };
 
 describe('PC/SC missing', () => {
   it('list shows no reader and no error', async () => {
@@ -24,6 +25,12 @@ describe('PC/SC missing', () => {
     expect(r.code).toBe(5);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/PC\/SC readers cannot be used: .*apt install pcscd libpcsclite1/);
+  });
+
+  it('FIDO2_MANAGE_PCSC=off: no reader is looked at, and a pcsc: selector says how to turn it back on', async () => {
+    const r = await runCli(['info', '--device', 'pcsc:ACS'], { env: { FIDO2_MANAGE_PCSC: 'off' } });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/FIDO2_MANAGE_PCSC=off turns them off; unset it/);
   });
 
   it('the reader listing swallows a failing binding', async () => {

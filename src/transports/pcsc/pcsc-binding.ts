@@ -102,6 +102,10 @@ const SETTLE_MS = 150;
 const LIST_LIMIT_MS = 2000;
 
 export async function openPcsc(): Promise<PcscSystem> {
+  // FIDO2_MANAGE_PCSC=off: readers are never looked at, as on a machine without PC/SC (HID keys unaffected).
+  if (process.env.FIDO2_MANAGE_PCSC === 'off') {
+    throw new Fido2Error('unsupported', 'PC/SC readers cannot be used: FIDO2_MANAGE_PCSC=off turns them off; unset it to use readers.', { reason: 'pcsc-unavailable' });
+  }
   const mini = await loadMini();
   const client = new mini.Client();
   const states = new Map<string, ReaderState>();
@@ -155,7 +159,8 @@ export async function openPcsc(): Promise<PcscSystem> {
           }
         },
         // LEAVE: a reset would power-cycle the card, and a reset window or PIN-retries counter must not move under us.
-        close: () => card.disconnect(mini.CardDisposition.LEAVE).catch(() => undefined),
+        // Bounded: a disconnect pcscd never answers must not hold the command past its result (every wait is bounded).
+        close: () => boundedClose(card.disconnect(mini.CardDisposition.LEAVE)),
       };
     },
     close: () => client.stop(),
@@ -176,4 +181,16 @@ function emptySystem(client: { stop(): void }): PcscSystem {
       }
     },
   };
+}
+
+/** How long closing a card may take before the tool goes on without waiting (the card is left as it is either way). */
+export const CARD_CLOSE_MS = 2_000;
+
+function boundedClose(closing: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CARD_CLOSE_MS);
+    timer.unref();
+  });
+  return Promise.race([closing.then(() => undefined, () => undefined), late]).finally(() => clearTimeout(timer));
 }
