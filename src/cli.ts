@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { Fido2Error } from './errors.js';
-import { exitCodeFor } from './commands/exit-codes.js';
+import { exitCodeFor } from './exit-codes.js';
 import { rewriteLegacyArgs } from './commands/compat.js';
 import type { GlobalOptions } from './commands/global-options.js';
 import { VERSION } from './version.js';

@@ -1,6 +1,6 @@
 /**
  * Every failure the tool reports carries a kind; the CLI turns the kind into a
- * documented exit code (src/commands/exit-codes.ts). Messages are one line,
+ * documented exit code (src/exit-codes.ts). Messages are one line,
  * name the problem and what to do, and never contain a PIN.
  */
 export type ErrorKind =

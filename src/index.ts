@@ -14,7 +14,7 @@ import type { ApplyKeyResult, StepResult } from './operations/settings.js';
 import type { KeyState } from './operations/settings-plan.js';
 import { type Policy, validatePolicy } from './fleet/policy.js';
 import type { FleetEvent } from './fleet/runner.js';
-import { exitCodeFor, EXIT_CODES } from './commands/exit-codes.js';
+import { exitCodeFor, EXIT_CODES } from './exit-codes.js';
 import { type DeviceInfo, listDevices, openChannel } from './devices/discovery.js';
 import { Fido2Key, type KeyOptions } from './api/key.js';
 import type { ErrorKind } from './errors.js';

@@ -9,7 +9,7 @@ import { withDeviceLock } from './device-lock.js';
 import { currentKeyContext } from './key-context.js';
 import { keyStateFromInfo } from '../operations/settings-plan.js';
 import { ChangeGuard } from './change-guard.js';
-import { exitCodeFor } from './exit-codes.js';
+import { exitCodeFor } from '../exit-codes.js';
 
 /** One open key for the life of one command. */
 export interface Session {

@@ -5,7 +5,7 @@ import { keepAllBut } from '../../src/commands/large-blobs/support.js';
 import type { Located } from '../../src/commands/credentials/credentials-support.js';
 import { runCli } from './harness.js';
 import { explain } from '../../src/operations/explain.js';
-import { exitCodeFor } from '../../src/commands/exit-codes.js';
+import { exitCodeFor } from '../../src/exit-codes.js';
 import { CtapError } from '../../src/ctap/errors.js';
 import type { Fido2Error } from '../../src/errors.js';
 import { largeBlobEntryToCbor, parseSerializedLargeBlobArray, sealLargeBlob, serializeLargeBlobArray } from '../../src/ctap/large-blob-entries.js';

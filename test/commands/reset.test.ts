@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli, startKey, type KeyUnderTest } from './harness.js';
 import { record } from '../helpers/hid-records.js';
 import { runReset, type ResetDeps } from '../../src/commands/device/reset.js';
-import { EXIT_CODES } from '../../src/commands/exit-codes.js';
+import { EXIT_CODES } from '../../src/exit-codes.js';
 import { Fido2Error } from '../../src/errors.js';
 import { openSimTransport } from '../../src/transports/in-process/sim-transport.js';
 import { VirtualKey } from '../../src/sim/virtual-key.js';

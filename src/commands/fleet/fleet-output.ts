@@ -2,7 +2,7 @@
  * Per-key results on stdout: a table and a summary line for people, or one
  * JSON document with a `results` array; then the fleet's exit code.
  */
-import { exitCodeFor } from '../exit-codes.js';
+import { exitCodeFor } from '../../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 import { Fido2Error } from '../../errors.js';
 import { modelName } from '../../devices/aaguid-models.js';

@@ -4,7 +4,7 @@
  * watching a large result line per key followed by "remove the key" (text) or
  * one JSON line per key event (--json).
  */
-import { exitCodeFor } from '../exit-codes.js';
+import { exitCodeFor } from '../../exit-codes.js';
 import { notice, printLine, withCommand } from '../output.js';
 import type { StationKeyResult } from '../../fleet/provision.js';
 import { fleetOutcome, type KeyResult, summaryLine } from '../../fleet/results.js';

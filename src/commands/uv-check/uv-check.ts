@@ -7,7 +7,7 @@ import { Fido2Error } from '../../errors.js';
 import { checkUserVerification, uvCheckVerdict } from '../../operations/uv-check/check.js';
 import type { ProbeTouch } from '../../operations/uv-check/probe.js';
 import { cliAuthorizer } from '../authorize.js';
-import { exitCodeFor } from '../exit-codes.js';
+import { exitCodeFor } from '../../exit-codes.js';
 import type { GlobalOptions } from '../global-options.js';
 import { notice, printJson, printLine } from '../output.js';
 import { type PinIo, processPinIo } from '../pin-input.js';

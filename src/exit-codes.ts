@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../errors.js';
+import type { ErrorKind } from './errors.js';
 
 /** Documented in the README ("Exit codes"); scripts depend on these numbers, so never renumber. */
 export const EXIT_CODES: Readonly<Record<ErrorKind | 'ok' | 'internal', number>> = {
