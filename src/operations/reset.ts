@@ -105,7 +105,8 @@ export async function resolveResetTarget(selector: string | undefined, o: Omit<R
       timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS,
     });
     await device.close().catch(() => undefined);
-    // Candidates for 'touch' are the attached HID keys, so the choice has its list entry.
+    // Candidates for 'touch' are the attached keys, so the choice has its list entry (a card: its reader).
+    if (key.path.startsWith('pcsc:')) return { kind: 'pcsc', reader: key.path.slice('pcsc:'.length) };
     return { kind: 'hid', device: { ...key, vendorId: key.vendorId ?? 0, productId: key.productId ?? 0 } };
   }
   if (parsed.kind === 'pcsc') {

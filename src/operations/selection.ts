@@ -3,18 +3,20 @@
  * selectByTouch): every candidate key is asked for a touch at once
  * (authenticatorSelection, or the CTAP 2.0 touch probe); the first one touched
  * wins, and the others get CTAPHID_CANCEL so they stop blinking. Nothing is
- * changed on any key.
+ * changed on any key. A card on a PC/SC reader is a candidate too: over NFC
+ * being in the field is the presence (CTAP 2.1 §11.3), so a card placed on a
+ * reader answers at once and is the key chosen.
  */
 import { Ctap2 } from '../ctap/ctap2.js';
 import { requestTouch, touchMethod } from '../ctap/touch.js';
-import { type DeviceInfo, type DiscoveryDeps, describeDevice, listDevices, NO_DEVICE_MESSAGE, openDevice, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import type { KeyChannel } from '../ctap/channel.js';
+import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, describeDevice, listAllDevices, NO_DEVICE_MESSAGE, openChannel, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { Fido2Error } from '../errors.js';
-import type { CtapHidDevice } from '../transports/ctaphid/ctaphid.js';
 
 /** What is known of a candidate before it is opened: its `list` entry, or just the selector. */
 export interface ChosenKey {
   index: number;
-  /** The HID path, or the selector (`tcp:HOST:PORT`, `sim`): either opens the key again. */
+  /** The HID path, or the selector (`tcp:HOST:PORT`, `sim`, `pcsc:READER`): either opens the key again. */
   path: string;
   product?: string;
   manufacturer?: string;
@@ -26,7 +28,7 @@ export interface ChosenKey {
 export interface TouchCandidate {
   /** How the key is named in messages: an index line from `list`, or the selector. */
   readonly label: string;
-  open(): Promise<CtapHidDevice>;
+  open(): Promise<KeyChannel>;
 }
 
 export interface TouchOptions {
@@ -39,7 +41,7 @@ export interface TouchOptions {
 export interface TouchResult {
   /** Position of the winner in the candidate list. */
   index: number;
-  device: CtapHidDevice;
+  device: KeyChannel;
 }
 
 export interface SelectByTouchOptions extends DiscoveryDeps, Partial<TouchOptions> {
@@ -51,7 +53,7 @@ export interface SelectByTouchOptions extends DiscoveryDeps, Partial<TouchOption
 export interface TouchSelection {
   key: ChosenKey;
   /** The touched key, still open: the caller closes it. */
-  device: CtapHidDevice;
+  device: KeyChannel;
 }
 
 /** The default wait for a touch, as the CLI's --timeout. */
@@ -61,22 +63,28 @@ interface Candidate extends TouchCandidate {
   readonly key: ChosenKey;
 }
 
-/** The keys to ask: those named (HID, tcp: or sim), or every attached HID key for 'all' or none named. */
+/** The keys to ask: those named (HID, tcp:, sim or pcsc:), or every attached key for 'all' or none named. */
 async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTouchOptions): Promise<Candidate[]> {
-  const open = (selector: string) => () => openDevice(selector, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS });
-  const hid = (d: DeviceInfo): Candidate => ({ label: (o.describe ?? describeDevice)(d), key: { ...d }, open: open(d.path) });
+  const open = (selector: string) => () => openChannel(selector, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS });
+  const attached = (d: DeviceInfo | AnyDeviceInfo): Candidate =>
+    'transport' in d && d.transport === 'pcsc'
+      ? { label: `the key on PC/SC reader "${d.reader}"`, key: { index: d.index, path: d.path, product: d.reader }, open: open(d.path) }
+      : { label: (o.describe ?? describeDevice)(d as DeviceInfo), key: { ...(d as DeviceInfo) }, open: open(d.path) };
   if (selectors === 'all' || selectors.length === 0) {
-    const all = await listDevices(o);
+    const all = await listAllDevices(o);
     if (all.length === 0) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
-    return all.map(hid);
+    return all.map(attached);
   }
   const out: Candidate[] = [];
   for (const [i, s] of selectors.entries()) {
     const parsed = parseDeviceSelector(s);
-    if (parsed.kind === 'touch' || parsed.kind === 'auto') throw new Fido2Error('usage', `"${s}" cannot be a candidate for selection by touch; name keys by index, path, serial:, tcp: or sim.`);
-    if (parsed.kind === 'pcsc') throw new Fido2Error('unsupported', `"${s}": selection by touch is not offered over PC/SC (a card on a reader is already the one chosen); name it with --device ${s}.`);
-    if (parsed.kind === 'sim' || parsed.kind === 'tcp') out.push({ label: s, key: { index: i + 1, path: s }, open: open(s) });
-    else out.push(hid(await selectHidDevice(parsed, o)));
+    if (parsed.kind === 'touch' || parsed.kind === 'auto') throw new Fido2Error('usage', `"${s}" cannot be a candidate for selection by touch; name keys by index, path, serial:, tcp:, sim or pcsc:.`);
+    if (parsed.kind === 'pcsc') {
+      const { resolveReader, pcscLabel } = await import('../transports/pcsc/readers.js');
+      const reader = await resolveReader(parsed.reader);
+      out.push({ label: `the key on PC/SC reader "${reader}"`, key: { index: i + 1, path: pcscLabel(reader), product: reader }, open: open(pcscLabel(reader)) });
+    } else if (parsed.kind === 'sim' || parsed.kind === 'tcp') out.push({ label: s, key: { index: i + 1, path: s }, open: open(s) });
+    else out.push(attached(await selectHidDevice(parsed, o)));
   }
   return out;
 }
@@ -99,7 +107,7 @@ export async function selectByTouch(selectors: readonly string[] | 'all', o: Sel
 
 interface Armed {
   index: number;
-  device: CtapHidDevice;
+  device: KeyChannel;
   abort: AbortController;
   done: Promise<void>;
 }

@@ -98,6 +98,16 @@ describe.skipIf(!enabled).sequential(title, () => {
     expect(r.stderr).toMatch(/No PC\/SC reader matches "no such reader"/);
   });
 
+  it('selection by touch includes the card: select --device pcsc:Virtual, and --device touch picks the card on its own', async () => {
+    const named = await runCli(['select', '--device', 'pcsc:Virtual', '--json']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(named.stdout))).toMatch(/pcsc:Virtual PCD 00 00/);
+    // No HID key here: the candidates for a bare touch are the readers' cards, and being in the field is the touch.
+    const touched = await runCli(['info', '--device', 'touch', '--json']);
+    expect(touched.code, touched.stderr).toBe(0);
+    expect((JSON.parse(touched.stdout) as Info).device).toBe('pcsc:Virtual PCD 00 00');
+  });
+
   it('the guided reset over PC/SC: the card off the reader and back on, then the reset; the key reads no PIN', async () => {
     const simPid = Number(process.env.FIDO2_PCSC_SIM_PID);
     expect(simPid, 'scripts/test-pcsc.sh passes the sim pid').toBeGreaterThan(0);

@@ -4,7 +4,7 @@
  */
 import { onInterrupt } from '../interrupt.js';
 import type { DiscoveryDeps } from '../../devices/discovery.js';
-import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
+import type { KeyChannel } from '../../ctap/channel.js';
 import { Fido2Error } from '../../errors.js';
 import { type ChosenKey, selectByTouch } from '../../operations/selection.js';
 import { splitDeviceValues } from '../../fleet/selection.js';
@@ -20,7 +20,7 @@ export interface ChooseOptions extends DiscoveryDeps {
 }
 
 /** Asks the candidates for a touch, saying so on stderr, and returns the chosen key, still open. */
-export function chooseByTouch(selectors: readonly string[], g: GlobalOptions, o: ChooseOptions = {}): Promise<{ key: ChosenKey; device: CtapHidDevice }> {
+export function chooseByTouch(selectors: readonly string[], g: GlobalOptions, o: ChooseOptions = {}): Promise<{ key: ChosenKey; device: KeyChannel }> {
   return selectByTouch(selectors, {
     ...o,
     timeoutMs: timeoutMs(g),
