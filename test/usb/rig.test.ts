@@ -60,7 +60,7 @@ describe.skipIf(!IN_RIG)(`USB keys through the hidraw rig${IN_RIG ? '' : ` (${SK
     const out = await json(['list']);
     expect(out.devices.map((d: Json) => d.path)).toEqual(['/dev/hidraw0', '/dev/hidraw1']);
     const text = await cli(['list']);
-    expect(text.stdout).toMatch(/^1: Rig Virtual FIDO2 key \(1209:f1d0\) serial - at \/dev\/hidraw0$/m);
+    expect(text.stdout).toMatch(/^1: Rig Virtual FIDO2 key \(1209:f1d0\) serial - at \/dev\/hidraw0 via usb$/m);
   });
 
   it('info --device 1 reads getInfo from /dev/hidraw0', async () => {
