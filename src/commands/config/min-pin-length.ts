@@ -7,7 +7,7 @@ import { report } from '../output.js';
 import { beforeAfter } from '../key-state.js';
 import { type PinIo, processPinIo } from '../pin-input.js';
 import { withSession } from '../session.js';
-import { confirmOnTerminal } from '../terminal-question.js';
+import { confirmOneWay } from './one-way-setting.js';
 
 export interface MinPinLengthOptions {
   rpId?: string[];
@@ -50,21 +50,20 @@ export async function runMinPinLength(lengthText: string, o: MinPinLengthOptions
       const raise = steps.find((st) => st.op === 'min-pin-length' && st.to > st.from);
       const complexity = steps.some((st) => st.op === 'pin-complexity');
       if (complexity) {
-        const ok = await confirmOnTerminal(
+        return confirmOneWay(
           o.yes,
           `Turn on the key's PIN complexity policy${raise?.op === 'min-pin-length' ? ` and raise the minimum PIN length from ${raise.from} to ${length}` : ''}? No command turns the policy off again, and new PINs must then meet it.`,
           "Turning on the key's PIN complexity policy cannot be undone; pass --yes to confirm when not on a terminal. Nothing was changed.",
-        );
-        if (!ok) throw new Fido2Error('cancelled', 'Not changed; nothing was changed.');
-        return;
+          'Not changed; nothing was changed.',
+        )();
       }
       if (raise === undefined || raise.op !== 'min-pin-length') return;
-      const ok = await confirmOnTerminal(
+      return confirmOneWay(
         o.yes,
         `Raise the minimum PIN length from ${raise.from} to ${length}? Only a reset, which erases the key, lowers it again; a PIN shorter than ${length} must then be changed before the key is used.`,
         'Raising the minimum PIN length cannot be undone (only a reset lowers it); pass --yes to confirm when not on a terminal. Nothing was changed.',
-      );
-      if (!ok) throw new Fido2Error('cancelled', 'Not raised; nothing was changed.');
+        'Not raised; nothing was changed.',
+      )();
     };
     const r = await setMinPinLength(s, cliAuthorizer(g, io), { length, rpIds, forceChange: o.forceChange === true, complexity: o.complexity === true }, { confirm });
     const forced = r.after.forcePinChange;
