@@ -1,9 +1,12 @@
 /**
- * Enterprise attestation (CTAP 2.1 §7.1, §6.1.2 step 9): a packed attestation statement with an
- * x5c chain. The key makes its own attestation key pair and a self-signed certificate for it; an
- * ordinary makeCredential keeps self attestation (no certificate, signed by the credential key).
+ * Attestation statements (WebAuthn §8.2 "packed" with x5c), as a real key makes them:
+ * - an ordinary makeCredential is signed with a batch attestation key, whose certificate every
+ *   virtual key of the same AAGUID shares (basic attestation: it says "this model", not "this key");
+ * - enterprise attestation (CTAP 2.1 §7.1, §6.1.2 step 9) is signed with a key and certificate of
+ *   this key alone, so that an RP allowed to ask for it can tell individual keys apart.
+ * Both certificates are self-signed: the virtual key has no vendor CA.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { p256 } from '../p256.js';
 import { ES256, newCredentialPrivateKey, signEs256 } from './credentials.js';
 import { bitString, boolean, explicit, octetString, oid, printableString, sequence, set, unsignedInteger, utcTime, utf8String } from './der.js';
@@ -46,9 +49,14 @@ function name(cn: string): Uint8Array {
  * RPs that were told about the key beforehand anyway). The serial number is random: enterprise
  * attestation may identify the individual key.
  */
-export function attestationCertificate(privateKey: Uint8Array, aaguid: Uint8Array, serial: Uint8Array = new Uint8Array(randomBytes(16))): Uint8Array {
+export function attestationCertificate(
+  privateKey: Uint8Array,
+  aaguid: Uint8Array,
+  serial: Uint8Array = new Uint8Array(randomBytes(16)),
+  commonName = 'fido2-manage virtual key enterprise attestation',
+): Uint8Array {
   const alg = sequence(oid(OID.ecdsaWithSha256));
-  const subject = name('fido2-manage virtual key enterprise attestation');
+  const subject = name(commonName);
   const spki = sequence(sequence(oid(OID.ecPublicKey), oid(OID.prime256v1)), bitString(p256().getPublicKey(privateKey, false)));
   const extensions = sequence(
     sequence(oid(OID.basicConstraints), boolean(true), octetString(sequence())),
@@ -67,9 +75,31 @@ export function attestationCertificate(privateKey: Uint8Array, aaguid: Uint8Arra
   return sequence(tbs, alg, bitString(signEs256(privateKey, tbs)));
 }
 
+/** The key's own enterprise attestation identity: a fresh key pair, a random serial. */
 export function newAttestationIdentity(aaguid: Uint8Array): AttestationIdentity {
   const privateKey = newCredentialPrivateKey();
   return { privateKey, certificate: attestationCertificate(privateKey, aaguid) };
+}
+
+const batches = new Map<string, AttestationIdentity>();
+
+/**
+ * The batch attestation identity of a model (its AAGUID). Derived from the AAGUID so that every
+ * virtual key of one profile, in any process, presents the same certificate, as a production batch
+ * of real keys does; a batch key is no secret worth keeping for a software key.
+ */
+export function batchAttestationIdentity(aaguid: Uint8Array): AttestationIdentity {
+  const id = Buffer.from(aaguid).toString('hex');
+  let batch = batches.get(id);
+  if (batch === undefined) {
+    const seed = (label: string): Uint8Array => new Uint8Array(createHash('sha384').update(label).update(aaguid).digest());
+    // randomSecretKey maps a 48-byte seed onto a valid scalar (FIPS 186-5 A.2.1), deterministically.
+    const privateKey = p256().utils.randomSecretKey(seed('fido2-manage batch attestation key'));
+    const serial = seed('fido2-manage batch attestation serial').subarray(0, 16);
+    batch = { privateKey, certificate: attestationCertificate(privateKey, aaguid, serial, 'fido2-manage virtual key batch attestation') };
+    batches.set(id, batch);
+  }
+  return batch;
 }
 
 /** attStmt of the "packed" format with a certificate (WebAuthn §8.2): alg, sig, x5c. */

@@ -5,11 +5,10 @@ import {
   ES256,
   coseEs256PublicKey,
   newCredentialPrivateKey,
-  signEs256,
   unwrapCredentialId,
   wrapCredentialId,
 } from './credentials.js';
-import { packedWithCertificate } from './attestation.js';
+import { batchAttestationIdentity, packedWithCertificate } from './attestation.js';
 import { Flag, authenticatorData, concatBytes, rpIdHash } from './auth-data.js';
 import { MAX_CREDENTIALS_IN_LIST, MAX_DISCOVERABLE_CREDENTIALS } from './get-info.js';
 import { asMap, optArray, optBool, optBytes, optInt, optMap, optText, optUint, reqArray, reqBytes, reqMap, reqText } from './params.js';
@@ -166,9 +165,9 @@ export async function makeCredential(ctx: KeyContext, params: CborMap): Promise<
     extOut.size > 0 ? encodeCbor(extOut) : undefined,
   );
   const signed = concatBytes(authData, clientDataHash);
-  // Enterprise attestation asked for and enabled (checked above): packed with an x5c chain (§7.1).
-  // Otherwise self attestation in the "packed" format: signed by the credential key, no certificate.
-  const attStmt = ep !== undefined ? packedWithCertificate(ctx.attestation(), signed) : { alg: ES256, sig: signEs256(privateKey, signed) };
+  // Enterprise attestation asked for and enabled (checked above): this key's own certificate (§7.1).
+  // Otherwise basic attestation with the model's batch certificate, as production keys do.
+  const attStmt = packedWithCertificate(ep !== undefined ? ctx.attestation() : batchAttestationIdentity(ctx.state.aaguid), signed);
   const response = new Map<number, Encodable>([
     [1, 'packed'],
     [2, authData],

@@ -71,11 +71,25 @@ describe('enterprise attestation (CTAP 2.1 §7.1)', () => {
     expect(certs[0]).toBe(certs[1]);
   });
 
-  it('keeps self attestation (no x5c) when enterprise attestation is not asked for', async () => {
+  it('uses the batch certificate, shared by keys of one AAGUID and unlike the enterprise one, when enterprise attestation is not asked for', async () => {
     const { host } = await enterpriseKey();
-    const body = await host.ok(CTAP.makeCredential, makeCredentialParams());
-    const stmt = body.get(3) as Map<CborValue, CborValue>;
-    expect(stmt.has('x5c')).toBe(false);
-    expect(body.has(4)).toBe(false);
+    const other = await CtapHost.open(new VirtualKey());
+    const certOf = async (h: CtapHost, ep?: number): Promise<X509Certificate> => {
+      const params = makeCredentialParams();
+      if (ep !== undefined) params.set(10, ep);
+      const body = await h.ok(CTAP.makeCredential, params);
+      expect(body.has(4)).toBe(ep !== undefined);
+      const stmt = body.get(3) as Map<CborValue, CborValue>;
+      const x5c = stmt.get('x5c') as Uint8Array[];
+      expect(x5c).toHaveLength(1);
+      const { authData } = parseMakeCredential(body);
+      expect(createVerify('sha256').update(Buffer.concat([authData, CDH])).verify(new X509Certificate(x5c[0]!).publicKey, stmt.get('sig') as Uint8Array)).toBe(true);
+      return new X509Certificate(x5c[0]!);
+    };
+    const batch = await certOf(host);
+    expect(batch.ca).toBe(false);
+    expect(batch.subject.split('\n')).toEqual(expect.arrayContaining(['C=ZZ', 'OU=Authenticator Attestation']));
+    expect((await certOf(other)).fingerprint256).toBe(batch.fingerprint256);
+    expect((await certOf(host, 1)).fingerprint256).not.toBe(batch.fingerprint256);
   });
 });

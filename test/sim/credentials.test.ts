@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
+import { X509Certificate, createHash, createVerify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { decodeCbor, type CborValue, type Encodable } from '../../src/sim/cbor.js';
 import { VirtualKey, type VirtualKeyOptions } from '../../src/sim/virtual-key.js';
@@ -34,7 +34,7 @@ function publicKeyFrom(authData: Uint8Array): Uint8Array {
 const sha = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 describe('makeCredential', () => {
-  it('makes an ES256 credential with a valid packed self-attestation, UP=1 UV=0 on a key without PIN', async () => {
+  it('makes an ES256 credential with a valid packed basic attestation, UP=1 UV=0 on a key without PIN', async () => {
     const { host } = await setup();
     const { status, body } = await mc(host);
     expect(status).toBe(ST.OK);
@@ -46,7 +46,10 @@ describe('makeCredential', () => {
     const att = body!.get(3) as Map<string, CborValue>;
     expect(att.get('alg')).toBe(-7);
     const msg = new Uint8Array([...authData, ...CDH]);
-    expect(p256.verify(att.get('sig') as Uint8Array, msg, publicKeyFrom(authData), { format: 'der' })).toBe(true);
+    // Signed by the batch attestation key of x5c[0], not by the new credential's key.
+    const cert = new X509Certificate((att.get('x5c') as Uint8Array[])[0]!);
+    expect(createVerify('sha256').update(msg).verify(cert.publicKey, att.get('sig') as Uint8Array)).toBe(true);
+    expect(p256.verify(att.get('sig') as Uint8Array, msg, publicKeyFrom(authData), { format: 'der' })).toBe(false);
   });
 
   it('refuses requests without ES256, with up=false, with uv=true on a key without a sensor, and with missing parameters', async () => {
