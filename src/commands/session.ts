@@ -56,7 +56,8 @@ export async function withSession<T>(g: GlobalOptions, fn: (s: Session) => Promi
         const g2 = (guard = new ChangeGuard(device, interrupt.signal));
         const ctap = new Ctap2(g2, { onKeepalive });
         try {
-          const result = await fn({ device, ctap, label: device.label });
+          const d = device;
+          const result = await underOwnIdentity(g, ctap, interrupt.signal, () => fn({ device: d, ctap, label: d.label }));
           if (g2.pastPointOfNoReturn) notice(g2.finishedNotice());
           return result;
         } catch (e) {
@@ -108,7 +109,7 @@ async function withOpenKey<T>(
       return info;
     };
     try {
-      return await fn({ device, ctap, label: device.label });
+      return await underOwnIdentity(g, ctap, k.signal, () => fn({ device, ctap, label: device.label }));
     } finally {
       // The state after, for the per-key results; a key that is gone or speaks only U2F has none.
       if (k.before !== undefined) k.after = await getInfo().then(keyStateFromInfo, () => undefined);
@@ -116,4 +117,18 @@ async function withOpenKey<T>(
   } finally {
     await device.close().catch(() => undefined);
   }
+}
+
+/**
+ * Runs `fn` also under the key's own-identity lock when a kept persistent
+ * token recognises the key (src/fleet/identity-lock.ts): another fido2-manage
+ * reaching the same key by another transport waits. `--device sim` is private
+ * to this run; without kept tokens nothing is sent.
+ */
+async function underOwnIdentity<T>(g: GlobalOptions, ctap: Ctap2, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  if (g.device?.trim().toLowerCase() === 'sim') return fn();
+  const { identifier, withIdentityLock } = await import('../fleet/identity-lock.js');
+  const keyId = await identifier()(ctap);
+  const onWait = (): void => notice(`Another fido2-manage is using this key (key ${keyId}) by another way in; waiting up to ${timeoutMs(g) / 1000} s for it to finish...`);
+  return withIdentityLock(keyId, { timeoutMs: timeoutMs(g), signal, onWait }, fn);
 }

@@ -26,10 +26,13 @@ export type KeyFacts = (
   keyId?: string;
 };
 
+/** The identity of a key known by its own CTAP 2.3 identifier, whatever it was reached by. */
+export const ownIdentity = (keyId: string): string => `key:${keyId}`;
+
 /** The one identity of a key; pure. Equal strings mean the same key. */
 export function keyIdentity(k: KeyFacts): string {
   // Same across PIN changes, replugs and transports; new after a reset, which makes it a new key.
-  if (k.keyId) return `key:${k.keyId}`;
+  if (k.keyId) return ownIdentity(k.keyId);
   switch (k.kind) {
     case 'tcp':
       return `tcp:${k.address.includes(':') ? `[${k.address}]` : k.address}:${k.port}`;

@@ -12,8 +12,10 @@ import { Fido2Error } from '../errors.js';
 
 /** The key as the journal names it. */
 export interface JournalKey {
-  /** keyIdentity: what resume matches on (serial:S for a HID key with a serial, tcp:ADDR:PORT, ...). */
+  /** keyIdentity: what resume matches on (key:KEYID when the key's own identity is known, else serial:S, tcp:ADDR:PORT, ...). */
   id: string;
+  /** keyIdOf the key's CTAP 2.3 identifier (a one-way digest), when a kept persistent token recognises the key. */
+  keyId?: string;
   device: string;
   transport: string;
   serial?: string;

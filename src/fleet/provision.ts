@@ -6,6 +6,7 @@
  */
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { modelName } from '../devices/aaguid-models.js';
+import { ownIdentity } from '../devices/key-identity.js';
 import { Fido2Error } from '../errors.js';
 import type { MdsBlob } from '../devices/mds.js';
 import type { Authorizer } from '../operations/authorizer.js';
@@ -39,6 +40,7 @@ export interface StationSetup {
 
 export function transportOf(t: Target): string {
   if (/^tcp:/i.test(t.selector)) return 'tcp';
+  if (/^pcsc:/i.test(t.selector)) return 'pcsc';
   if (t.selector === 'sim') return 'sim';
   return 'hid';
 }
@@ -48,7 +50,8 @@ export function journalKey(t: Target, info?: Pick<AuthenticatorInfo, 'aaguid' | 
   const entry = info?.aaguid === undefined ? undefined : mds?.entries.get(info.aaguid.toLowerCase());
   const model = modelName(info?.aaguid) ?? entry?.description;
   return {
-    id: t.id ?? t.selector,
+    id: t.keyId ? ownIdentity(t.keyId) : (t.id ?? t.selector),
+    ...(t.keyId ? { keyId: t.keyId } : {}),
     device: t.label,
     transport: transportOf(t),
     ...(t.serial ? { serial: t.serial } : {}),

@@ -24,6 +24,8 @@ export interface Target {
   product?: string;
   /** keyIdentity of the key: its lock name and what de-duplication compares; hand-made targets may omit it. */
   id?: string;
+  /** keyIdOf the key's own CTAP 2.3 identifier, once the key is open and a kept token recognises it. */
+  keyId?: string;
 }
 
 /** Splits repeated / comma-separated --device values; pure. */

@@ -37,6 +37,10 @@ export interface ApplyKeyResult {
   after?: KeyState;
   steps: StepResult[];
   changed: boolean;
+  /** keyIdOf the key's CTAP 2.3 identifier, when a kept persistent token recognises the key (a one-way digest). */
+  keyId?: string;
+  /** In a run over several keys: this target turned out to be the same key as the one so named, worked on there. */
+  sameKeyAs?: string;
 }
 
 export interface SettingsOptions extends PlanOptions {

@@ -11,6 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freshState } from '../../src/sim/state.js';
+import { startSimServer } from '../../src/sim/server.js';
 import { aaguidBytes, profile as profileOf } from '../../src/sim/profiles.js';
 import { CtapHost } from '../sim/harness.js';
 import { CTAP, makeCredentialParams, parseMakeCredential, Platform } from '../sim/platform.js';
@@ -210,6 +211,23 @@ describe('every --json document matches its schema in docs/schemas', () => {
     check(await runCli(['apply', join(dir, 'policy.json'), '--device', both, '--json'], { env: PIN }));
     writeFileSync(join(dir, 'lower.json'), JSON.stringify({ minPinLength: { length: 4 } }));
     check(await runCli(['apply', join(dir, 'lower.json'), '--device', both, '--json'], { env: PIN }), 8);
+  });
+
+  it('apply over one CTAP 2.3 key reached twice: keyId and sameKeyAs', async () => {
+    const k = await served(startKeyWithPin('1234', { profile: 'fido-2.3' }));
+    const second = await startSimServer(k.key, { host: '127.0.0.1', port: 0 });
+    try {
+      const env = { FIDO2_MANAGE_STATE_DIR: join(mkdtempSync(join(tmpdir(), 'json-schemas-')), 'state'), FIDO2_PIN: '1234' };
+      expect((await runCli(['credentials', 'list', '--remember', '--device', k.device], { env })).code).toBe(0);
+      const dir = mkdtempSync(join(tmpdir(), 'json-schemas-'));
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ alwaysUv: true }));
+      const doc = check(await runCli(['apply', join(dir, 'policy.json'), '--device', `${k.device},tcp:127.0.0.1:${second.port}`, '--json'], { env }));
+      const results = doc.results as { keyId?: string; sameKeyAs?: string }[];
+      expect(results.filter((r) => r.sameKeyAs === k.device)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.keyId)).size).toBe(1);
+    } finally {
+      await second.close();
+    }
   });
 
   it('the provisioning station: apply with a journal, --watch event lines, journal report', async () => {

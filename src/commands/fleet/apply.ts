@@ -111,13 +111,14 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean } & Sta
     const done = v?.steps.filter((s) => s.status === 'done').map((s) => s.description) ?? [];
     const planned = v?.steps.filter((s) => s.status === 'planned').map((s) => s.description) ?? [];
     let changes: string;
-    if (o.dryRun) changes = r.ok ? (planned.length ? `would: ${planned.join(', ')}` : 'nothing to change') : r.error!.message;
+    if (v?.sameKeyAs !== undefined) changes = `same key as ${v.sameKeyAs} (its CTAP 2.3 identity); worked on there`;
+    else if (o.dryRun) changes = r.ok ? (planned.length ? `would: ${planned.join(', ')}` : 'nothing to change') : r.error!.message;
     else if (r.ok) changes = done.length ? done.join(', ') : 'nothing to change';
     else changes = done.length ? `changed: ${done.join(', ')}; then ${r.error!.message}` : r.error!.message;
     return {
       key: keyName(r.target),
       id: keyId(r.target.serial, v?.aaguid),
-      outcome: r.ok ? (o.dryRun ? 'planned' : v!.changed ? 'changed' : 'ok') : `failed (${r.error!.kind})`,
+      outcome: r.ok ? (v!.sameKeyAs !== undefined ? 'same key' : o.dryRun ? 'planned' : v!.changed ? 'changed' : 'ok') : `failed (${r.error!.kind})`,
       changes,
     };
   });
@@ -127,6 +128,8 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean } & Sta
     rows,
     (r) => ({
       ...(r.value?.aaguid ? { aaguid: r.value.aaguid } : {}),
+      ...(r.value?.keyId ? { keyId: r.value.keyId } : {}),
+      ...(r.value?.sameKeyAs !== undefined ? { sameKeyAs: r.value.sameKeyAs } : {}),
       changed: r.value?.changed ?? false,
       steps: (r.value?.steps ?? []).map((s) => ({ ...s.step, description: s.description, status: s.status })),
       // The same settings, spelled the same, as every command's before/after (not the planner's KeyState).

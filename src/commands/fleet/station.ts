@@ -30,6 +30,7 @@ export function stationFields(v: StationKeyResult | undefined): Record<string, u
   return {
     outcome: v.outcome,
     ...(v.key.model ? { model: v.key.model } : {}),
+    ...(v.key.keyId ? { keyId: v.key.keyId } : {}),
     ...(v.key.certification ? { certification: v.key.certification } : {}),
     ...(v.redone ? { redone: true } : {}),
     ...(v.pinHandoff ? { pinHandoff: v.pinHandoff } : {}),
