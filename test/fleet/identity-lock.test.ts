@@ -67,7 +67,7 @@ describe('one CTAP 2.3 key reached by two selectors (its own identity, from a re
     expect(skipped[0]!.steps).toEqual([]);
     // One authenticatorConfig toggle reached the key, not two.
     expect(k.ctapCommands.slice(before).filter((c) => c === 0x0d)).toHaveLength(1);
-    expect(k.key.state.alwaysUv).toBe(true);
+    expect(k.key.snapshot().alwaysUv).toBe(true);
   });
 
   it('a single-key command reaching the key by another way in waits for the run that holds its identity lock', async () => {
@@ -83,7 +83,7 @@ describe('one CTAP 2.3 key reached by two selectors (its own identity, from a re
     expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/kept the key busy/);
     expect(k.ctapCommands.slice(before).filter((c) => c === 0x0d)).toEqual([]);
-    expect(k.key.state.alwaysUv).toBe(false);
+    expect(k.key.snapshot().alwaysUv).toBe(false);
   });
 
   it('without a kept token, the same two selectors are two keys', async () => {
