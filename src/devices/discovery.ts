@@ -3,6 +3,7 @@
  * index, an OS HID path, tcp:HOST:PORT (software key), sim (in-process
  * virtual key) or pcsc:READER (a PC/SC reader's card; src/transports/pcsc).
  */
+import { hidTwinOf } from './same-key.js';
 import { Fido2Error } from '../errors.js';
 import { CtapHidDevice, type CtapHidOptions, openCancelledError } from '../transports/ctaphid/ctaphid.js';
 import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
@@ -177,6 +178,8 @@ export interface PcscDeviceInfo {
   reader: string;
   /** The applet's SELECT answer: FIDO_2_0, U2F_V2, or unknown (a bare 9000). */
   applet: string;
+  /** The HID path of the same key, when this reader is that key's own CCID interface (same-key.ts). */
+  sameKeyAs?: string;
 }
 
 export type AnyDeviceInfo = (DeviceInfo & { transport: 'usb' }) | PcscDeviceInfo;
@@ -195,7 +198,10 @@ export async function listAllDevices(deps: Pick<DiscoveryDeps, 'lister' | 'listP
   const pcsc = await (deps.listPcsc ?? defaultPcscLister)();
   return [
     ...hid.map((d) => ({ ...d, transport: 'usb' as const })),
-    ...pcsc.map((k, i): PcscDeviceInfo => ({ index: hid.length + i + 1, transport: 'pcsc', path: `pcsc:${k.reader}`, reader: k.reader, applet: k.applet })),
+    ...pcsc.map((k, i): PcscDeviceInfo => {
+      const twin = hidTwinOf(k.reader, hid);
+      return { index: hid.length + i + 1, transport: 'pcsc', path: `pcsc:${k.reader}`, reader: k.reader, applet: k.applet, ...(twin ? { sameKeyAs: twin.path } : {}) };
+    }),
   ];
 }
 

@@ -67,7 +67,8 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
   };
   for (const v of values) {
     if (v.toLowerCase() === 'all') {
-      for (const d of await listing()) add(fromHid(d));
+      // A key's own CCID interface beside its HID one is the same key: `all` names it once, by HID.
+      for (const d of await listing()) if (!('sameKeyAs' in d && d.sameKeyAs)) add(fromHid(d));
       continue;
     }
     const p = parseDeviceSelector(v);

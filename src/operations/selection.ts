@@ -71,7 +71,8 @@ async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTo
       ? { label: `the key on PC/SC reader "${d.reader}"`, key: { index: d.index, path: d.path, product: d.reader }, open: open(d.path) }
       : { label: (o.describe ?? describeDevice)(d as DeviceInfo), key: { ...(d as DeviceInfo) }, open: open(d.path) };
   if (selectors === 'all' || selectors.length === 0) {
-    const all = await listAllDevices(o);
+    // A key's own CCID interface is asked through its HID one: one key, one touch request.
+    const all = (await listAllDevices(o)).filter((d) => !('sameKeyAs' in d && d.sameKeyAs));
     if (all.length === 0) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
     return all.map(attached);
   }

@@ -11,7 +11,9 @@ export function formatDevice(d: DeviceInfo): string {
 
 /** A list line naming the transport: usb for HID keys, pcsc for a reader's card (its --device form is the path shown). */
 export function formatListed(d: AnyDeviceInfo | DeviceInfo): string {
-  if ('transport' in d && d.transport === 'pcsc') return `${d.index}: FIDO key (${d.applet}) on PC/SC reader "${d.reader}" at ${d.path} via pcsc`;
+  if ('transport' in d && d.transport === 'pcsc') {
+    return `${d.index}: FIDO key (${d.applet}) on PC/SC reader "${d.reader}" at ${d.path} via pcsc${d.sameKeyAs ? ` (the same key as ${d.sameKeyAs}, its smart-card interface)` : ''}`;
+  }
   return `${formatDevice(d)} via usb`;
 }
 
