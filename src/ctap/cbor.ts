@@ -81,10 +81,30 @@ function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
  * cbor-x writes only 32-bit numbers as integers, and every bigint in 8 bytes;
  * below -2^63 it would write a tagged bignum, which CTAP never carries.
  */
+const MIN_INT64 = -(2n ** 63n);
+const MAX_UINT64_EXCLUSIVE = 2n ** 64n;
+const INT32_SPAN = 2 ** 32;
+
 function normaliseInteger(v: number | bigint): number | bigint {
+  // Nearly every CTAP integer is small: no BigInt for those (this runs for every number of every request).
+  if (typeof v === 'number' && v >= -INT32_SPAN && v < INT32_SPAN) return v;
   const n = BigInt(v);
-  if (n < -(2n ** 63n) || n >= 2n ** 64n) throw new RangeError('CBOR: integer out of the 64-bit range');
-  return n >= -(2n ** 32n) && n < 2n ** 32n ? Number(n) : n;
+  if (n < MIN_INT64 || n >= MAX_UINT64_EXCLUSIVE) throw new RangeError('CBOR: integer out of the 64-bit range');
+  return n >= -BigInt(INT32_SPAN) && n < BigInt(INT32_SPAN) ? Number(n) : n;
+}
+
+/** Encoded map keys, kept for the few dozen keys CTAP uses over and over (small integers, member names). */
+const keyBytesCache = new Map<number | string, Uint8Array>();
+
+function encodedKey(key: unknown): Uint8Array {
+  const cacheable = (typeof key === 'number' || (typeof key === 'string' && key.length <= 32)) && keyBytesCache.size < 1024;
+  let bytes = cacheable ? keyBytesCache.get(key) : undefined;
+  if (bytes === undefined) {
+    // A copy: cbor-x may hand out a view of its reusable buffer.
+    bytes = new Uint8Array(cbor().encoder.encode(key));
+    if (cacheable) keyBytesCache.set(key, bytes);
+  }
+  return bytes;
 }
 
 /** Rewrites a value into what cbor-x encodes canonically. */
@@ -110,7 +130,7 @@ function canonical(value: CborValue, depth: number): unknown {
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => {
       const key = canonical(k, depth + 1);
-      return { key, bytes: cbor().encoder.encode(key), value: canonical(v, depth + 1) };
+      return { key, bytes: encodedKey(key), value: canonical(v, depth + 1) };
     })
     .sort((a, b) => compareEncodedKeys(a.bytes, b.bytes));
   for (let i = 1; i < sorted.length; i++) {

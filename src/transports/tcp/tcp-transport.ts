@@ -90,6 +90,7 @@ export async function openTcpTransport(host: string, port: number, opts: TcpTran
   const queue = new ReportQueue();
   const decoder = new FrameDecoder(label);
   let closedByUs = false;
+  let corked = false;
   // A software key that serves one client at a time (pico-keys) drops a second one before answering anything.
   let answered = false;
   const busy = (how: string): Fido2Error =>
@@ -129,12 +130,18 @@ export async function openTcpTransport(host: string, port: number, opts: TcpTran
         throw new Fido2Error('transport', `Internal error: tried to send a report of ${report.length} bytes; reports are 64 bytes`);
       }
       if (queue.failed) throw queue.failed;
-      await new Promise<void>((resolve, reject) => {
-        socket.write(encodeFrame(report), (error) => {
-          if (error) reject(new Fido2Error('transport', `Cannot send to ${label} (${error.message}); restart the software key and retry`, { cause: error }));
-          else resolve();
+      // The reports of one message are written one after another within a tick: corked, they leave in
+      // one segment and one system call instead of one each (bench "Fleet apply", host CPU per key).
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
         });
-      });
+      }
+      // A failed write is reported by the socket's 'error' event, which fails the reads and later writes.
+      socket.write(encodeFrame(report));
     },
     read: (timeoutMs: number) => queue.read(timeoutMs),
     async close(): Promise<void> {
