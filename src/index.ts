@@ -10,6 +10,7 @@
  */
 import { resolveTargets, splitDeviceValues } from './fleet/selection.js';
 import { applyToTargets } from './fleet/apply-many.js';
+import { selectorLock } from './fleet/selector-lock.js';
 import type { ApplyKeyResult, StepResult } from './operations/settings.js';
 import type { KeyState } from './operations/settings-plan.js';
 import { type Policy, validatePolicy } from './fleet/policy.js';
@@ -61,8 +62,10 @@ export function listKeys(): Promise<DeviceInfo[]> {
 
 /** Opens one key: a `list` index, HID path, serial:SERIAL, pcsc:READER, tcp:HOST:PORT or sim. */
 export async function openKey(selector: string, opts: KeyOptions & { timeoutMs?: number } = {}): Promise<Fido2Key> {
-  const device = await openChannel(selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
-  return new Fido2Key(device, opts);
+  // Each operation takes the key's cross-process lock, the one the CLI takes (src/fleet/selector-lock.ts).
+  const { target, lockId } = await selectorLock(selector);
+  const device = await openChannel(target ?? selector, { ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return new Fido2Key(device, { ...opts, ...(lockId === undefined ? {} : { lockId }) });
 }
 
 export interface ApplyPolicyOptions {

@@ -9,6 +9,7 @@ import type { CredentialListing, CredsMetadata } from '../ctap/credential-manage
 import { Fido2Error } from '../errors.js';
 import type { KeyChannel } from '../ctap/channel.js';
 import { keyMutex } from '../fleet/mutex.js';
+import { withKeyLock } from '../fleet/key-lock.js';
 import { validatePolicy } from '../fleet/policy.js';
 import { type Authorizer, pinAuthorizer } from '../operations/authorizer.js';
 import { enableEnterpriseAttestation, forcePinChange, setAlwaysUv, setMinPinLength, type SettingResult } from '../operations/config.js';
@@ -41,6 +42,10 @@ export interface KeyOptions {
   pinProtocol?: 1 | 2;
   /** Never send a PIN when this many attempts or fewer are left (the CLI's --min-retries). */
   minRetries?: number;
+  /** How long an operation waits for another fido2-manage (CLI or library) to finish with the key (default 30 s). */
+  lockTimeoutMs?: number;
+  /** @internal The key's cross-process lock name, from `openKey`. */
+  lockId?: string;
 }
 
 /**
@@ -263,7 +268,11 @@ export class Fido2Key {
     });
   }
 
+  /** One operation at a time on this key: in this process, and (with a lock name) against every other fido2-manage. */
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    return keyMutex.run(this.device.label, fn);
+    const { lockId } = this.opts;
+    if (lockId === undefined) return keyMutex.run(this.device.label, fn);
+    const timeoutMs = this.opts.lockTimeoutMs ?? 30_000;
+    return keyMutex.run(lockId, () => withKeyLock(lockId, { timeoutMs, ...(this.opts.signal ? { signal: this.opts.signal } : {}) }, fn));
   }
 }

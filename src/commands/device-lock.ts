@@ -1,4 +1,4 @@
-import { parseDeviceSelector, resolveKey } from '../devices/discovery.js';
+import { parseDeviceSelector } from '../devices/discovery.js';
 import { notice } from './output.js';
 
 /**
@@ -13,36 +13,14 @@ export async function withDeviceLock<T>(
   opts: { timeoutMs: number; signal: AbortSignal },
   run: (selector: string | undefined) => Promise<T>,
 ): Promise<T> {
-  const parsed = parseDeviceSelector(selector);
-  // `--device sim` is a fresh in-process key for this run alone: nobody to wait for.
-  if (parsed.kind === 'sim') return run(selector);
-  // The touched key is only known once chosen (withSession handles it before any lock).
-  if (parsed.kind === 'touch') return run(selector);
-  // Loaded here, not at start-up: `--device sim` and --help never need them.
-  const { lockIdFor, withKeyLock } = await import('../fleet/key-lock.js');
-  let label: string;
-  let lockId: string;
-  let target = selector;
-  if (parsed.kind === 'tcp') {
-    const { tcpLabel } = await import('../transports/tcp/tcp-transport.js');
-    label = tcpLabel(parsed.host, parsed.port);
-    // By the resolved address: tcp:localhost:P and tcp:127.0.0.1:P are one key and take one lock.
-    const { resolveTcpAddress } = await import('../devices/key-identity.js');
-    lockId = lockIdFor({ label: tcpLabel(await resolveTcpAddress(parsed.host), parsed.port) });
-  } else {
-    const key = await resolveKey(parsed);
-    if (key.transport === 'pcsc') {
-      // The reader is the key's identity: the card in it has no serial PC/SC can read before SELECT.
-      label = `pcsc:${key.reader}`;
-      target = label;
-      lockId = lockIdFor({ label });
-    } else {
-      const d = key.device;
-      label = d.path;
-      target = d.path;
-      lockId = lockIdFor(d.serialNumber ? { path: d.path, serial: d.serialNumber, label } : { path: d.path, label });
-    }
-  }
+  const kind = parseDeviceSelector(selector).kind;
+  // `--device sim` is a fresh in-process key for this run alone; the touched key is only known once chosen
+  // (withSession handles it before any lock). Neither loads the lock code.
+  if (kind === 'sim' || kind === 'touch') return run(selector);
+  const { selectorLock } = await import('../fleet/selector-lock.js');
+  const { withKeyLock } = await import('../fleet/key-lock.js');
+  const { target, label, lockId } = await selectorLock(selector);
+  if (lockId === undefined) return run(target);
   const onWait = (): void =>
     notice(`Another fido2-manage is using the key at ${label}; waiting up to ${opts.timeoutMs / 1000} s for it to finish...`);
   return withKeyLock(lockId, { timeoutMs: opts.timeoutMs, signal: opts.signal, onWait }, () => run(target));
