@@ -196,7 +196,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
   }
   const out = opts.vpcd !== undefined ? 'takes it out of the reader and puts it back' : 'unplugs it and plugs it back in';
-  process.stderr.write(`(kill -USR1 ${process.pid} ${out} ${REPLUG_SECONDS} s later)\n`);
+  process.stderr.write(`(kill -USR1 ${process.pid} ${out} ${REPLUG_SECONDS} s later; kill -USR2 ${process.pid} takes it out until the next USR2)\n`);
   // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
   const replug = (): void => {
     void sim.unplug().then(() => {
@@ -207,11 +207,27 @@ export async function runSim(opts: SimOptions): Promise<void> {
     });
   };
   process.on('SIGUSR1', replug);
+  // SIGUSR2 toggles: out until the next one, for a test that puts the key back when it is ready (e.g. during a touch wait).
+  let away: NodeJS.Timeout | undefined;
+  const toggle = (): void => {
+    if (away === undefined) {
+      // Out of the reader there is no socket left to keep the process alive: this timer does, until the card is back.
+      away = setInterval(() => undefined, 1 << 30);
+      void sim.unplug().then(() => process.stdout.write('unplugged\n'));
+    } else {
+      clearInterval(away);
+      away = undefined;
+      void sim.plugIn().then(() => process.stdout.write('plugged in\n'));
+    }
+  };
+  process.on('SIGUSR2', toggle);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       process.off('SIGUSR1', replug);
+      process.off('SIGUSR2', toggle);
+      clearInterval(away);
       resolve();
     };
     process.on('SIGINT', stop);
