@@ -238,6 +238,7 @@ export function buildProgram(): Command {
     .option('--presence <mode>', 'confirm | deny | delay:MS', 'confirm')
     .option('--make-cred-uv-not-rqd <on|off>', 'off: once protected, every registration asks for UV (CTAP 2.1 makeCredUvNotRqd)')
     .option('--large-blob-max <bytes>', 'large-blob storage of a fido-2.1 key (1024-1048576, default 4096; 0: none)')
+    .option('--apdus <extended|short>', 'with --vpcd: the card takes extended APDUs and says so in its ATR (default), or short ones only')
     // --uv is also a global option; merging the globals makes `sim --uv` reach the key either way.
     .action(async (_o, cmd: Command) => (await import('./commands/sim.js')).runSim(cmd.optsWithGlobals()));
   return program;

@@ -26,6 +26,7 @@ export interface SimOptions {
   presence?: string;
   makeCredUvNotRqd?: string;
   largeBlobMax?: string;
+  apdus?: string;
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:35962';
@@ -70,6 +71,12 @@ export function parseLargeBlobMax(value: string): number {
   throw new Fido2Error('usage', `--large-blob-max wants a size in bytes from ${MIN_LARGE_BLOB_MAX} to ${MAX_LARGE_BLOB_MAX}, or 0 for a key without large blobs, got '${value}'`);
 }
 
+/** --apdus extended|short: the card takes extended APDUs and says so in its ATR, or only short ones. */
+export function parseApdus(value: string): boolean {
+  if (value === 'extended' || value === 'short') return value === 'extended';
+  throw new Fido2Error('usage', `--apdus wants extended or short, got '${value}'`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (isProfileName(value)) return value;
   throw new Fido2Error('usage', `--profile wants one of ${PROFILE_NAMES.join(', ')}, got '${value}'`);
@@ -90,6 +97,10 @@ export async function startSim(opts: SimOptions, onCardEvent?: (e: CardEvent) =>
   }
   const where = opts.vpcd !== undefined ? parseListen(opts.vpcd, '--vpcd', DEFAULT_VPCD) : parseListen(opts.listen ?? DEFAULT_LISTEN);
   const profile = parseProfile(opts.profile ?? 'fido-2.1');
+  if (opts.apdus !== undefined) {
+    parseApdus(opts.apdus);
+    if (opts.vpcd === undefined) throw new Fido2Error('usage', '--apdus is for the card in a vpcd reader; give --vpcd too, or drop --apdus');
+  }
   const presence = parsePresence(opts.presence ?? 'confirm');
   const resetWindowSeconds = opts.resetWindow === undefined ? undefined : parseResetWindow(opts.resetWindow);
   if (opts.makeCredUvNotRqd !== undefined) parseOnOff('--make-cred-uv-not-rqd', opts.makeCredUvNotRqd);
@@ -137,7 +148,10 @@ async function serve(
   }
   let server: SimServer;
   try {
-    server = opts.vpcd !== undefined ? cardInVpcd(key, where, onCardEvent) : await startSimServer(key, where);
+    server =
+      opts.vpcd !== undefined
+        ? cardInVpcd(key, where, opts.apdus === undefined ? true : parseApdus(opts.apdus), onCardEvent)
+        : await startSimServer(key, where);
   } catch (e) {
     throw new Fido2Error('usage', `cannot listen on ${where.host}:${where.port}: ${(e as Error).message}`, { cause: e });
   }
@@ -152,8 +166,8 @@ async function serve(
 }
 
 /** The key as a card in the vpcd reader at `where`; unplug/plugIn take it out of the reader and put it back. */
-function cardInVpcd(key: VirtualKey, where: { host: string; port: number }, onEvent?: (e: CardEvent) => void): SimServer {
-  const card = insertCard(virtualCard(key), where, onEvent);
+function cardInVpcd(key: VirtualKey, where: { host: string; port: number }, extendedLength: boolean, onEvent?: (e: CardEvent) => void): SimServer {
+  const card = insertCard(virtualCard(key, undefined, { extendedLength }), where, onEvent);
   return {
     ...where,
     unplug: async () => card.remove(),
@@ -182,7 +196,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     process.stderr.write(`warning: ${host} is not a loopback address: anyone who can reach it on the network can use and reset this virtual key\n`);
   }
   const out = opts.vpcd !== undefined ? 'takes it out of the reader and puts it back' : 'unplugs it and plugs it back in';
-  process.stderr.write(`(kill -USR1 ${process.pid} ${out} ${REPLUG_SECONDS} s later)\n`);
+  process.stderr.write(`(kill -USR1 ${process.pid} ${out} ${REPLUG_SECONDS} s later; kill -USR2 ${process.pid} takes it out until the next USR2)\n`);
   // SIGUSR1 stands in for pulling the key out and putting it back, e.g. for the guided reset.
   const replug = (): void => {
     void sim.unplug().then(() => {
@@ -193,11 +207,27 @@ export async function runSim(opts: SimOptions): Promise<void> {
     });
   };
   process.on('SIGUSR1', replug);
+  // SIGUSR2 toggles: out until the next one, for a test that puts the key back when it is ready (e.g. during a touch wait).
+  let away: NodeJS.Timeout | undefined;
+  const toggle = (): void => {
+    if (away === undefined) {
+      // Out of the reader there is no socket left to keep the process alive: this timer does, until the card is back.
+      away = setInterval(() => undefined, 1 << 30);
+      void sim.unplug().then(() => process.stdout.write('unplugged\n'));
+    } else {
+      clearInterval(away);
+      away = undefined;
+      void sim.plugIn().then(() => process.stdout.write('plugged in\n'));
+    }
+  };
+  process.on('SIGUSR2', toggle);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       process.off('SIGUSR1', replug);
+      process.off('SIGUSR2', toggle);
+      clearInterval(away);
       resolve();
     };
     process.on('SIGINT', stop);

@@ -5,7 +5,8 @@
  * wins, and the others get CTAPHID_CANCEL so they stop blinking. Nothing is
  * changed on any key. A card on a PC/SC reader is a candidate too: over NFC
  * being in the field is the presence (CTAP 2.1 §11.3), so a card placed on a
- * reader answers at once and is the key chosen.
+ * reader answers at once and is the key chosen, also when it is placed there
+ * during the wait (the readers are watched for it).
  */
 import { Ctap2 } from '../ctap/ctap2.js';
 import { requestTouch, touchMethod } from '../ctap/touch.js';
@@ -31,15 +32,26 @@ export interface TouchCandidate {
   open(): Promise<KeyChannel>;
 }
 
+/** Keys that turn up during the wait (a card placed on a reader), already being watched for. */
+export interface LateCandidates {
+  /** From now on each key that turns up goes to `add`; any that came before are given at once. */
+  onCandidate(add: (c: TouchCandidate) => void): void;
+  stop(): void;
+}
+
 export interface TouchOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Called once every reachable key is waiting, with how many are and why the others were not asked. */
-  onWaiting?: (count: number, skipped: readonly string[]) => void;
+  /**
+   * Called once every reachable key is waiting, with how many are and why the others were not asked;
+   * `watching`: keys that turn up during the wait count too (0 waiting then means "put one on a reader").
+   */
+  onWaiting?: (count: number, skipped: readonly string[], watching: boolean) => void;
+  late?: LateCandidates;
 }
 
 export interface TouchResult {
-  /** Position of the winner in the candidate list. */
+  /** Position of the winner in the candidate list; a key that turned up during the wait counts on after them, in order of arrival. */
   index: number;
   device: KeyChannel;
 }
@@ -64,7 +76,7 @@ interface Candidate extends TouchCandidate {
 }
 
 /** The keys to ask: those named (HID, tcp:, sim or pcsc:), or every attached key for 'all' or none named. */
-async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTouchOptions): Promise<Candidate[]> {
+async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTouchOptions, watchingReaders = false): Promise<Candidate[]> {
   const open = (selector: string) => () => openChannel(selector, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS });
   const attached = (d: DeviceInfo | AnyDeviceInfo): Candidate =>
     'transport' in d && d.transport === 'pcsc'
@@ -73,7 +85,8 @@ async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTo
   if (selectors === 'all' || selectors.length === 0) {
     // A key's own CCID interface is asked through its HID one: one key, one touch request.
     const all = (await listAllDevices(o)).filter((d) => !('sameKeyAs' in d && d.sameKeyAs));
-    if (all.length === 0) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
+    // With readers watched, none attached yet is a wait for a card to be placed.
+    if (all.length === 0 && !watchingReaders) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
     return all.map(attached);
   }
   const out: Candidate[] = [];
@@ -97,13 +110,53 @@ async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTo
  * 'presence-denied' (every key refused), 'cancelled' (signal), 'no-device'.
  */
 export async function selectByTouch(selectors: readonly string[] | 'all', o: SelectByTouchOptions = {}): Promise<TouchSelection> {
-  const candidates = await candidatesFor(selectors, o);
-  const { index, device } = await touchOneOf(candidates, {
-    timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS,
-    ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.onWaiting ? { onWaiting: o.onWaiting } : {}),
-  });
-  return { key: candidates[index]!.key, device };
+  // Every attached key: a card placed on a reader during the wait is one too. The watch starts before the listing,
+  // so a card placed in between is not missed (and, being listed, not taken twice).
+  const every = selectors === 'all' || selectors.length === 0;
+  const late = every ? await watchReaders(o) : undefined;
+  try {
+    const candidates = await candidatesFor(selectors, o, late?.watching === true);
+    const { index, device } = await touchOneOf(candidates, {
+      timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onWaiting ? { onWaiting: o.onWaiting } : {}),
+      ...(late?.watching ? { late: late.source(candidates) } : {}),
+    });
+    return { key: index < candidates.length ? candidates[index]!.key : late!.arrived[index - candidates.length]!.key, device };
+  } finally {
+    late?.stop();
+  }
+}
+
+/** Cards placed on a reader during the wait, as candidates (numbered after the attached keys, as `list` would). */
+async function watchReaders(o: SelectByTouchOptions): Promise<{ watching: boolean; arrived: Candidate[]; source(known: readonly Candidate[]): LateCandidates; stop(): void }> {
+  const { watchCardArrivals, pcscLabel } = await import('../transports/pcsc/readers.js');
+  const queue: string[] = [];
+  let deliver: ((reader: string) => void) | undefined;
+  const watch = await watchCardArrivals((reader) => (deliver ? deliver(reader) : queue.push(reader)));
+  const arrived: Candidate[] = [];
+  return {
+    watching: watch.watching,
+    arrived,
+    stop: () => watch.stop(),
+    source: (known) => ({
+      onCandidate(add) {
+        deliver = (reader) => {
+          const path = pcscLabel(reader);
+          if (known.some((c) => c.key.path === path)) return; // listed at the start: already asked
+          const c: Candidate = {
+            label: `the key placed on PC/SC reader "${reader}"`,
+            key: { index: known.length + arrived.length + 1, path, product: reader },
+            open: () => openChannel(path, { ...o, timeoutMs: o.timeoutMs ?? TOUCH_TIMEOUT_MS }),
+          };
+          arrived.push(c);
+          add(c);
+        };
+        for (const r of queue.splice(0)) deliver(r);
+      },
+      stop: () => watch.stop(),
+    }),
+  };
 }
 
 interface Armed {
@@ -117,7 +170,10 @@ function skipReason(label: string, e: unknown): string {
   return `${label}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-/** Asks every candidate for a touch; resolves with the first key touched, still open. The others are closed. */
+/**
+ * Asks every candidate for a touch; resolves with the first key touched, still open. The others are closed.
+ * Keys from `o.late` are asked as they turn up, within the same timeout; a card placed on a reader answers at once.
+ */
 export async function touchOneOf(candidates: readonly TouchCandidate[], o: TouchOptions): Promise<TouchResult> {
   const skipped: string[] = [];
   const opened = await Promise.all(
@@ -133,14 +189,14 @@ export async function touchOneOf(candidates: readonly TouchCandidate[], o: Touch
   const armed: Armed[] = [];
   const failures: unknown[] = [];
   let winner: Armed | undefined;
+  let over = false;
   let settle!: () => void;
   const decided = new Promise<void>((resolve) => (settle = resolve));
   let pending = 0;
-  for (const o2 of opened) {
-    if (!o2) continue;
+  const arm = (index: number, label: string, device: KeyChannel): void => {
     const abort = new AbortController();
-    const ctap = new Ctap2(o2.device, { signal: abort.signal });
-    const entry: Armed = { ...o2, abort, done: Promise.resolve() };
+    const ctap = new Ctap2(device, { signal: abort.signal });
+    const entry: Armed = { index, device, abort, done: Promise.resolve() };
     pending++;
     entry.done = (async () => {
       const info = await ctap.getInfo();
@@ -154,17 +210,35 @@ export async function touchOneOf(candidates: readonly TouchCandidate[], o: Touch
       (e: unknown) => {
         if (!abort.signal.aborted) {
           failures.push(e);
-          skipped.push(skipReason(candidates[entry.index]!.label, e));
+          skipped.push(skipReason(label, e));
         }
-        if (--pending === 0) settle();
+        // Every key asked has failed: the wait is over, unless it is a wait for keys still to turn up.
+        if (--pending === 0 && !(o.late && armedAtStart === 0)) settle();
       },
     );
     armed.push(entry);
-  }
-  if (armed.length === 0) {
+  };
+  for (const o2 of opened) if (o2) arm(o2.index, candidates[o2.index]!.label, o2.device);
+  const armedAtStart = armed.length;
+  if (armedAtStart === 0 && !o.late) {
     throw new Fido2Error('no-device', `No key could be asked for a touch${skipped.length ? `: ${skipped.join('; ')}` : ''}.`);
   }
-  o.onWaiting?.(armed.length, skipped);
+  o.onWaiting?.(armedAtStart, skipped, o.late !== undefined);
+  const lateOpens: Promise<void>[] = [];
+  let nextIndex = candidates.length;
+  o.late?.onCandidate((c) => {
+    if (over) return;
+    const index = nextIndex++;
+    lateOpens.push(
+      c.open().then(
+        async (device) => {
+          if (over) await device.close().catch(() => undefined);
+          else arm(index, c.label, device);
+        },
+        (e: unknown) => void skipped.push(skipReason(c.label, e)),
+      ),
+    );
+  });
   let why: 'timeout' | 'cancelled' | undefined;
   const timer = setTimeout(() => {
     why = 'timeout';
@@ -176,8 +250,12 @@ export async function touchOneOf(candidates: readonly TouchCandidate[], o: Touch
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   await decided;
+  over = true;
+  o.late?.stop();
   clearTimeout(timer);
   o.signal?.removeEventListener('abort', onAbort);
+  // A key still being opened is closed as it opens (over): wait for that, each open is bounded by its timeout.
+  await Promise.all(lateOpens);
   const losers = armed.filter((a) => a !== winner);
   // Cancel the others so they stop waiting for a touch, and wait for that to go out before closing.
   for (const a of losers) a.abort.abort();
@@ -187,7 +265,8 @@ export async function touchOneOf(candidates: readonly TouchCandidate[], o: Touch
   if (winner) await winner.device.close().catch(() => undefined);
   if (why === 'cancelled') throw new Fido2Error('cancelled', 'Cancelled; no key was chosen and nothing was changed.');
   if (why === 'timeout') {
-    throw new Fido2Error('presence', `No key was touched within ${Math.round(o.timeoutMs / 1000)} s; run again (a longer --timeout gives more time).`);
+    const what = o.late && armedAtStart === 0 && armed.length === 0 ? 'No key was placed on a reader or touched' : 'No key was touched';
+    throw new Fido2Error('presence', `${what} within ${Math.round(o.timeoutMs / 1000)} s; run again (a longer --timeout gives more time).`);
   }
   const denied = failures.every((e) => e instanceof Fido2Error && e.kind === 'presence-denied');
   if (denied) throw new Fido2Error('presence-denied', 'Every key refused the touch request; nothing was chosen.');

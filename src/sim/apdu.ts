@@ -116,3 +116,14 @@ export function contactlessAtr(historical: Uint8Array = new Uint8Array(0)): Uint
   for (const b of atr.slice(1)) tck ^= b;
   return Uint8Array.from([...atr, tck]);
 }
+
+/**
+ * Historical bytes that announce the card's capabilities (ISO/IEC 7816-4
+ * §8.1.1.2.7): category indicator 80 (compact-TLV follows), then tag 7 with the
+ * three software function tables: selection by full DF name (80); data coding
+ * byte 01; command chaining (80), plus extended Lc and Le fields (40) when the
+ * card takes extended APDUs.
+ */
+export function capabilityHistoricalBytes(extendedLength: boolean): Uint8Array {
+  return Uint8Array.of(0x80, 0x73, 0x80, 0x01, extendedLength ? 0xc0 : 0x80);
+}

@@ -74,10 +74,14 @@ export class NfcApplet {
   private leftover: Uint8Array | undefined;
   private op: Operation | undefined;
 
-  /** `pollMs`: how long NFCCTAP_GETRESPONSE waits for the command to finish before answering 9100. */
+  /**
+   * `pollMs`: how long NFCCTAP_GETRESPONSE waits for the command to finish before answering 9100.
+   * `extendedLength`: extended APDUs are taken (ISO/IEC 7816-4 §5.1); false answers them 6700.
+   */
   constructor(
     private readonly backend: CardBackend,
     private readonly pollMs = 100,
+    private readonly extendedLength = true,
   ) {}
 
   /** The answer to SELECT: "U2F_V2" for a key that speaks U2F, else "FIDO_2_0" (§11.3.2). */
@@ -99,6 +103,8 @@ export class NfcApplet {
     const parsed = parseCommandApdu(bytes);
     if (!parsed.ok) return status(parsed.sw);
     const apdu = parsed.apdu;
+    // A short-only card cannot read the 3-byte length at all: wrong length, and nothing of the APDU is used.
+    if (apdu.extended && !this.extendedLength) return status(Sw.WRONG_LENGTH);
     const cla = apdu.cla & ~CLA_CHAINING;
     if (cla !== 0x00 && cla !== 0x80) return status(Sw.CLA_NOT_SUPPORTED);
     if (apdu.ins !== Ins.GET_RESPONSE) this.leftover = undefined;

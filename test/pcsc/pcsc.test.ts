@@ -108,6 +108,34 @@ describe.skipIf(!enabled).sequential(title, () => {
     expect((JSON.parse(touched.stdout) as Info).device).toBe('pcsc:Virtual PCD 00 00');
   });
 
+  it('a card placed on the reader during the touch wait is the key selected (none there when the wait began)', async () => {
+    const simPid = Number(process.env.FIDO2_PCSC_SIM_PID);
+    expect(simPid, 'scripts/test-pcsc.sh passes the sim pid').toBeGreaterThan(0);
+    // SIGUSR2: the virtual card leaves the reader and stays out until the next SIGUSR2.
+    process.kill(simPid, 'SIGUSR2');
+    let out = false;
+    for (let i = 0; i < 50 && !out; i++) {
+      const l = await runCli(['list', '--json']);
+      out = !l.stdout.includes('"pcsc"');
+      if (!out) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(out, 'the card left the reader').toBe(true);
+    let placed = false;
+    const r = await runCli(['select', '--json', '--timeout', '20'], {
+      onStderr: (text) => {
+        // The wait has begun with no key anywhere: now the card is laid on the reader.
+        if (!placed && /Put the key on a PC\/SC reader/.test(text)) {
+          placed = true;
+          process.kill(simPid, 'SIGUSR2');
+        }
+      },
+    });
+    if (!placed) process.kill(simPid, 'SIGUSR2'); // put it back for the next test either way
+    expect(placed).toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, device: 'pcsc:Virtual PCD 00 00', selected: { path: 'pcsc:Virtual PCD 00 00' } });
+  });
+
   it('the guided reset over PC/SC: the card off the reader and back on, then the reset; the key reads no PIN', async () => {
     const simPid = Number(process.env.FIDO2_PCSC_SIM_PID);
     expect(simPid, 'scripts/test-pcsc.sh passes the sim pid').toBeGreaterThan(0);

@@ -193,3 +193,50 @@ describe('the FIDO applet: U2F', () => {
     expect(sw(await c.process(hex('80108000010400')))).toBe('6d00');
   });
 });
+
+describe('the card: extended APDUs (ISO/IEC 7816-4 §5.1), announced in the ATR', () => {
+  function cardWith(extendedLength?: boolean) {
+    const c = virtualCard(new VirtualKey({ profile: 'fido-2.1' }), 1, extendedLength === undefined ? {} : { extendedLength });
+    c.powerUp();
+    return c;
+  }
+  const EXT_GETINFO = '8010800000000104 0000';
+  const SHORT_GETINFO = '80108000010400';
+
+  it('the ATR names the capabilities: chaining and extended by default, chaining only when short', () => {
+    expect(toHex(cardWith().atr)).toBe('3b85800180738001c0b6');
+    expect(toHex(cardWith(false).atr)).toBe('3b8580018073800180f6');
+  });
+
+  const cases: { name: string; extendedLength: boolean | undefined; apdu: string; status: string; bytes: (n: number) => boolean }[] = [
+    { name: 'default card: getInfo in one extended APDU, the whole answer at once', extendedLength: undefined, apdu: EXT_GETINFO, status: '9000', bytes: (n) => n > 256 },
+    { name: 'default card: the short form still answers 256 bytes and 61XX', extendedLength: undefined, apdu: SHORT_GETINFO, status: '61', bytes: (n) => n === 256 },
+    { name: 'short card: an extended APDU is a wrong length (6700)', extendedLength: false, apdu: EXT_GETINFO, status: '6700', bytes: (n) => n === 0 },
+    { name: 'short card: the short form as before', extendedLength: false, apdu: SHORT_GETINFO, status: '61', bytes: (n) => n === 256 },
+  ];
+  it.each(cases)('$name', async ({ extendedLength, apdu, status, bytes }) => {
+    const c = cardWith(extendedLength);
+    await c.process(hex(SELECT));
+    const r = await c.process(hex(apdu.replace(/ /g, '')));
+    expect(sw(r).startsWith(status)).toBe(true);
+    expect(bytes(body(r).length)).toBe(true);
+  });
+
+  it('an extended APDU and the short chain give the same getInfo', async () => {
+    const ext = cardWith();
+    await ext.process(hex(SELECT));
+    const whole = body(await ext.process(hex(EXT_GETINFO.replace(/ /g, ''))));
+    const short = cardWith(false);
+    await short.process(hex(SELECT));
+    const first = await short.process(hex(SHORT_GETINFO));
+    const rest = await short.process(hex(`00c00000${sw(first).slice(2)}`));
+    expect(toHex(Buffer.concat([body(first), body(rest)]))).toBe(toHex(whole));
+    expect(decode(whole.subarray(1))).toHaveProperty('1');
+  });
+
+  it('a short-only card refuses an extended SELECT too, and keeps no state from it', async () => {
+    const c = cardWith(false);
+    expect(sw(await c.process(hex('00a4040000000 8a0000006472f0001 0000'.replace(/ /g, ''))))).toBe('6700');
+    expect(sw(await c.process(hex(SHORT_GETINFO)))).toBe('6985');
+  });
+});

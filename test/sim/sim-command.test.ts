@@ -47,6 +47,9 @@ describe('sim command options', () => {
     await usageError(runSim({ listen: '127.0.0.1:0', resetWindow: 'soon' }));
     await usageError(runSim({ listen: '127.0.0.1:0', resetWindow: '0' }));
     await usageError(runSim({ listen: '127.0.0.1:0', largeBlobMax: '512' }));
+    // --apdus: a card setting, refused with a bad value and without --vpcd.
+    expect((await usageError(runSim({ vpcd: '127.0.0.1:9', apdus: 'long' }))).message).toMatch(/--apdus wants extended or short/);
+    expect((await usageError(runSim({ listen: '127.0.0.1:0', apdus: 'short' }))).message).toMatch(/--apdus is for the card in a vpcd reader/);
   });
 
   it('--vpcd wants HOST:PORT and excludes --listen, both refused before anything starts', async () => {

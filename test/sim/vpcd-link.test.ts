@@ -75,7 +75,7 @@ describe('the card in a vpcd reader', () => {
     const link = insertCard(virtualCard(key, 1), { host: '127.0.0.1', port: vpcd.port }, (e) => events.push(e));
     cleanups.push(() => link.close());
     const s = await vpcd.next();
-    expect(await vpcd.send(s, '04')).toBe('3b80800101');
+    expect(await vpcd.send(s, '04')).toBe('3b85800180738001c0b6'); // announces chaining + extended APDUs (ISO/IEC 7816-4 card capabilities)
     s.write(vpcdFrame(hex('01'))); // power on: no reply
     expect(await vpcd.send(s, '00a4040008a0000006472f0001')).toBe(Buffer.from('FIDO_2_0').toString('hex') + '9000');
     expect(await vpcd.send(s, '80108000010800')).toBe('309000'); // getNextAssertion: NOT_ALLOWED (0x30)
@@ -104,7 +104,7 @@ describe('the card in a vpcd reader', () => {
     };
     s.write(vpcdFrame(hex('01')));
     s.write(vpcdFrame(hex('02')));
-    expect(await vpcd.send(s, '04')).toBe('3b80800101'); // replies come in order, after both controls
+    expect(await vpcd.send(s, '04')).toBe('3b85800180738001c0b6'); // replies come in order, after both controls
     expect(powerCycles).toBe(2);
   });
 });

@@ -58,9 +58,10 @@ export async function runReset(o: ResetOptions, g: GlobalOptions, deps: ResetDep
       confirm: () => confirmed(o.yes),
       onReplug: sayReplug,
       onLongTouch: (what) => notice(`This key needs a long touch for a reset: ${what}.`),
-      onWaiting: (n, skipped) => {
+      onWaiting: (n, skipped, watching) => {
         for (const s of skipped) notice(`Not asked: ${s}`);
-        notice(n === 1 ? 'Touch the key to use it...' : `Touch the key you mean (${n} keys are waiting for a touch)...`);
+        if (n === 0 && watching) notice('Put the key on a PC/SC reader (or plug it in) to use it...');
+        else notice(n === 1 ? 'Touch the key to use it...' : `Touch the key you mean (${n} keys are waiting for a touch)...`);
       },
       run: (open, fn) => {
         interrupt.dispose();

@@ -25,9 +25,10 @@ export function chooseByTouch(selectors: readonly string[], g: GlobalOptions, o:
     ...o,
     timeoutMs: timeoutMs(g),
     describe: formatDevice,
-    onWaiting: (n, skipped) => {
+    onWaiting: (n, skipped, watching) => {
       for (const s of skipped) notice(`Not asked: ${s}`);
-      notice(n === 1 ? 'Touch the key to use it...' : `Touch the key you mean (${n} keys are waiting for a touch)...`);
+      if (n === 0 && watching) notice('Put the key on a PC/SC reader (or plug it in) to use it...');
+      else notice(n === 1 ? 'Touch the key to use it...' : `Touch the key you mean (${n} keys are waiting for a touch)...`);
     },
   });
 }

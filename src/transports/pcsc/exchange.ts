@@ -24,6 +24,7 @@ import {
   SW_OK,
   SW_UPDATE,
 } from './apdu.js';
+import { refusesExtended } from './atr.js';
 
 /** Sends one command APDU and resolves to the card's answer (data || SW1 SW2). */
 export interface ApduPipe {
@@ -37,6 +38,8 @@ export interface MsgOptions {
   pollMs?: number;
   /** One extended APDU instead of chained short ones. */
   extended?: boolean;
+  /** The card refused the extended APDU (refusesExtended); the command went again as short APDUs. */
+  onShortOnly?: () => void;
 }
 
 /** A reply bigger than this is a card that keeps sending 61XX: broken, not a big reply (CTAP's maxMsgSize is far below). */
@@ -88,6 +91,11 @@ export async function nfcctapMsg(pipe: ApduPipe, request: Uint8Array, opts: MsgO
   if (opts.signal?.aborted) throw cancelledError();
   const first = { cla: CLA_NFCCTAP, ins: INS.nfcctapMsg, p1: P1_GETRESPONSE_SUPPORTED, p2: 0x00, data: request };
   let r = await transmitCommand(pipe, first, opts.extended ? { extended: true } : {});
+  if (opts.extended && refusesExtended(r.sw)) {
+    // The ATR promised extended lengths but the card (or the reader in between) refused the form: nothing ran, say so once, go short.
+    opts.onShortOnly?.();
+    r = await transmitCommand(pipe, first);
+  }
   while (r.sw === SW_UPDATE) {
     const status = keepaliveOf(r.data);
     if (status) opts.onKeepalive?.(status);

@@ -7,12 +7,15 @@ import type { CborRequestOptions } from '../../ctap/ctap2.js';
 import type { ChannelCapabilities, KeyChannel } from '../../ctap/channel.js';
 import { Fido2Error } from '../../errors.js';
 import { type AppletVersion, parseResponse, swHex } from './apdu.js';
+import { announcesExtendedLength } from './atr.js';
 import { type ApduPipe, nfcctapMsg, selectApplet } from './exchange.js';
 
 /** An open connection to the card in one reader. */
 export interface CardLink extends ApduPipe {
   /** `pcsc:<reader name>`. */
   readonly label: string;
+  /** The card's ATR, when the reader reports it: it says whether the card takes extended APDUs. */
+  readonly atr?: Uint8Array;
   close(): Promise<void>;
 }
 
@@ -20,6 +23,7 @@ export interface Iso7816Options {
   /** One line per APDU: header, lengths and status word only (no data: it may carry PIN material). */
   log?: (line: string) => void;
   pollMs?: number;
+  /** Extended APDUs: forced on or off; by default on when the ATR announces them (atr.ts). */
   extended?: boolean;
   /** Bound on each APDU's answer (--timeout); a touch wait is many short polls, each bounded. Default 5000 ms. */
   timeoutMs?: number;
@@ -29,7 +33,14 @@ export interface ApduStats {
   apdusSent: number;
 }
 
+/** Extended APDUs for this card: the caller's choice, else what the ATR announces. */
+export const useExtended = (opts: Iso7816Options, atr: Uint8Array | undefined): boolean => opts.extended ?? announcesExtendedLength(atr);
+
+
 export class Iso7816Channel implements KeyChannel {
+  /** Extended APDUs in use; turned off for good when the card refuses one. */
+  private extended: boolean;
+
   private constructor(
     private readonly link: CardLink,
     private readonly pipe: ApduPipe,
@@ -39,7 +50,14 @@ export class Iso7816Channel implements KeyChannel {
     private readonly opts: Iso7816Options,
     /** APDUs sent since open, SELECT included (for the benchmarks). */
     readonly stats: ApduStats,
-  ) {}
+  ) {
+    this.extended = useExtended(opts, link.atr);
+  }
+
+  /** Whether commands go as one extended APDU (true) or chained short ones. */
+  get extendedApdus(): boolean {
+    return this.extended;
+  }
 
   /** Selects the FIDO applet; a card that names no protocol or U2F_V2 is probed with getInfo, as a CTAP2 key also answers U2F_V2. */
   static async open(link: CardLink, opts: Iso7816Options = {}): Promise<Iso7816Channel> {
@@ -88,10 +106,18 @@ export class Iso7816Channel implements KeyChannel {
     return this.link.close();
   }
 
-  private msgOptions(): { pollMs?: number; extended?: boolean } {
+  private msgOptions(): { pollMs?: number; extended?: boolean; onShortOnly?: () => void } {
     return {
       ...(this.opts.pollMs === undefined ? {} : { pollMs: this.opts.pollMs }),
-      ...(this.opts.extended ? { extended: true } : {}),
+      ...(this.extended
+        ? {
+            extended: true,
+            onShortOnly: () => {
+              this.extended = false;
+              this.opts.log?.(`${this.link.label}: the card refused an extended APDU; using short APDUs`);
+            },
+          }
+        : {}),
     };
   }
 }

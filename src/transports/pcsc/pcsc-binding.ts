@@ -69,7 +69,8 @@ interface MiniReader {
   connect(mode: number): Promise<MiniCard>;
 }
 interface MiniCard {
-  transmit(input: Uint8Array): Promise<Uint8Array>;
+  transmit(input: Uint8Array, outputBuffer?: ArrayBuffer): Promise<Uint8Array>;
+  state(): Promise<{ atr: Uint8Array }>;
   disconnect(then: number): Promise<void>;
 }
 interface MiniModule {
@@ -149,11 +150,15 @@ export async function openPcsc(): Promise<PcscSystem> {
       } catch (error) {
         throw cardError(label, 'connect', error);
       }
+      // Without an ATR the card is taken for short APDUs only, which every card understands.
+      const atr = await card.state().then((st) => Uint8Array.from(st.atr), () => undefined);
       return {
         label,
+        ...(atr ? { atr } : {}),
         async transmit(apdu) {
           try {
-            return await card.transmit(apdu);
+            // pcsc-mini sizes its default answer buffer for short APDUs (264 bytes): an extended one needs room for 64 KiB.
+            return await (isExtendedApdu(apdu) ? card.transmit(apdu, new ArrayBuffer(EXTENDED_ANSWER_MAX)) : card.transmit(apdu));
           } catch (error) {
             throw cardError(label, 'transmit', error);
           }
@@ -166,6 +171,12 @@ export async function openPcsc(): Promise<PcscSystem> {
     close: () => client.stop(),
   };
 }
+
+/** pcsc-lite's MAX_BUFFER_SIZE_EXTENDED: header, 3-byte Lc, 65536 data bytes, 2-byte Le... and the status word. */
+const EXTENDED_ANSWER_MAX = 4 + 3 + 65536 + 2 + 2;
+
+/** A short APDU is at most 5 bytes or has a non-zero Lc in byte 4; an extended one has 00 there and more after it. */
+export const isExtendedApdu = (apdu: Uint8Array): boolean => apdu.length > 5 && apdu[4] === 0;
 
 function emptySystem(client: { stop(): void }): PcscSystem {
   return {

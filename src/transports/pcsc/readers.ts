@@ -99,3 +99,65 @@ export async function openPcscKey(query: string, opts: Iso7816Options & PcscDeps
     throw error;
   }
 }
+
+/** Readers that hold a card now and did not at the last look (a card placed, or a reader plugged in with one in it); pure. */
+export function newlyPresent(before: ReadonlySet<string>, now: readonly ReaderState[]): string[] {
+  return now.filter((r) => r.cardPresent && !before.has(r.name)).map((r) => r.name);
+}
+
+export interface CardWatch {
+  /** Whether anything can arrive: the PC/SC service answered and has at least one reader. */
+  readonly watching: boolean;
+  stop(): void;
+}
+
+/** How often the readers' state is looked at; the binding keeps it current from the service's change events, so a look is cheap. */
+export const ARRIVAL_POLL_MS = 200;
+
+/**
+ * Watches the readers for a card placed during a wait: `onArrival` gets each
+ * reader whose card was not there when the watch began (or was taken off and put
+ * back). One PC/SC context for the whole watch; no card is touched by it. Without
+ * the binding or the service nothing is watched (HID keys work as before).
+ */
+export async function watchCardArrivals(onArrival: (reader: string) => void, o: PcscDeps & { pollMs?: number } = {}): Promise<CardWatch> {
+  const idle: CardWatch = { watching: false, stop: () => undefined };
+  let system: PcscSystem;
+  try {
+    system = await (o.openSystem ?? openPcsc)();
+  } catch {
+    return idle;
+  }
+  let readers: ReaderState[];
+  try {
+    readers = await system.readers();
+  } catch {
+    readers = [];
+  }
+  if (readers.length === 0) {
+    system.close();
+    return idle;
+  }
+  let present = new Set(readers.filter((r) => r.cardPresent).map((r) => r.name));
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const look = async (): Promise<void> => {
+    const now = await system.readers().catch(() => [] as ReaderState[]);
+    if (stopped) return;
+    for (const name of newlyPresent(present, now)) onArrival(name);
+    present = new Set(now.filter((r) => r.cardPresent).map((r) => r.name));
+    timer = setTimeout(() => void look(), o.pollMs ?? ARRIVAL_POLL_MS);
+    timer.unref();
+  };
+  timer = setTimeout(() => void look(), o.pollMs ?? ARRIVAL_POLL_MS);
+  timer.unref();
+  return {
+    watching: true,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(timer);
+      system.close();
+    },
+  };
+}
