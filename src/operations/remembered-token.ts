@@ -152,3 +152,20 @@ export async function forgetToken(info: AuthenticatorInfo, hint: string, store: 
 export async function rememberedKeyId(info: AuthenticatorInfo, store: TokenStore): Promise<string | undefined> {
   return matchByIdentifier(info, await store.load())?.keyId;
 }
+
+/** What a kept token reads from getInfo's encrypted members, without sending anything. */
+export interface DecryptedInfo {
+  keyId: string;
+  /** Whether the passkeys changed since the listing kept with the token; 'unknown' with no listing kept. */
+  credStore?: { changed: boolean; listedAt: string } | 'unknown';
+}
+
+/** encIdentifier and encCredStoreState as a kept token decrypts them (CTAP 2.3 §6.4); undefined when no token recognises the key. */
+export async function decryptedInfo(info: AuthenticatorInfo, store: TokenStore): Promise<DecryptedInfo | undefined> {
+  const entry = matchByIdentifier(info, await store.load());
+  if (entry?.keyId === undefined) return undefined;
+  const { state } = withEntry(info, entry, entry.keyId);
+  if (state === undefined) return { keyId: entry.keyId };
+  const cache = entry.cache;
+  return { keyId: entry.keyId, credStore: cache ? { changed: cache.state !== state, listedAt: cache.listedAt } : 'unknown' };
+}

@@ -78,6 +78,28 @@ describe('credentials list --remember on a CTAP 2.3 key', () => {
     expect(filtered.json!.rps.map((r) => r.rp.id)).toEqual(['a.example']);
   });
 
+  it('info decrypts encIdentifier and encCredStoreState with the kept token, sending no PIN', async () => {
+    k = (await keyWithPasskeys('fido-2.3')).k;
+    const dir = stateDir();
+    const info = async (json: boolean) => runCli(['info', '--device', k!.device, ...(json ? ['--json'] : [])], { env: { FIDO2_MANAGE_STATE_DIR: dir } });
+    const before = JSON.parse((await info(true)).stdout) as { keyId?: string; meanings: Record<string, string> };
+    expect(before.keyId).toBeUndefined();
+    expect(before.meanings.encIdentifier).toMatch(/^present, encrypted/);
+    const first = await list(dir, ['--remember'], '1234');
+    const pinRequests = k.clientPinSubCommands.length;
+    const known = JSON.parse((await info(true)).stdout) as { keyId?: string; credStoreChanged?: boolean; meanings: Record<string, string> };
+    expect(known.keyId).toBe(first.json!.keyId);
+    expect(known.credStoreChanged).toBe(false);
+    expect(known.meanings.encCredStoreState).toMatch(/^passkeys unchanged since the listing of /);
+    expect((await info(false)).stdout).toContain(`key ${first.json!.keyId} (decrypted with the token remembered for this key`);
+    // Reading them needed no token request: getPINRetries at most.
+    expect(k.clientPinSubCommands.slice(pinRequests).filter((c) => TOKEN_BY_PIN.includes(c))).toEqual([]);
+    await addPasskey('u5');
+    const changed = JSON.parse((await info(true)).stdout) as { credStoreChanged?: boolean; meanings: Record<string, string> };
+    expect(changed.credStoreChanged).toBe(true);
+    expect(changed.meanings.encCredStoreState).toMatch(/^passkeys changed since the listing of /);
+  });
+
   it('after change-pin, drops the token with one line and falls back to the PIN', async () => {
     k = (await keyWithPasskeys('fido-2.3')).k;
     const dir = stateDir();

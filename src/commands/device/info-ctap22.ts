@@ -5,9 +5,10 @@
  */
 import { configCommandName } from '../../ctap/authenticator-config.js';
 import type { AuthenticatorInfo } from '../../ctap/get-info.js';
+import type { DecryptedInfo } from '../../operations/remembered-token.js';
 
 /** Member name -> [label for text, value and meaning]; only members the key reports. */
-export function ctap22Members(info: AuthenticatorInfo): Array<{ member: string; label: string; text: string }> {
+export function ctap22Members(info: AuthenticatorInfo, known?: DecryptedInfo): Array<{ member: string; label: string; text: string }> {
   const out: Array<{ member: string; label: string; text: string }> = [];
   const add = (member: string, label: string, text: string): void => {
     out.push({ member, label, text });
@@ -30,14 +31,27 @@ export function ctap22Members(info: AuthenticatorInfo): Array<{ member: string; 
   if (info.authenticatorConfigCommands !== undefined) {
     add('authenticatorConfigCommands', 'Config commands:', `${info.authenticatorConfigCommands.map(configCommandName).join(', ') || 'none'} (only these settings can be changed)`);
   }
-  if (info.encIdentifier !== undefined) add('encIdentifier', 'Encrypted identifier:', 'present, encrypted (tells this key apart; reading it needs a persistent PIN/UV token)');
-  if (info.encCredStoreState !== undefined) add('encCredStoreState', 'Credential store state:', 'present, encrypted (changes when passkeys change; reading it needs a persistent PIN/UV token)');
+  if (info.encIdentifier !== undefined) {
+    add('encIdentifier', 'Key identity:', known
+      ? `key ${known.keyId} (decrypted with the token remembered for this key; the same across PIN changes, new after a reset)`
+      : 'present, encrypted (tells this key apart; reading it needs a persistent token: `credentials list --remember`)');
+  }
+  if (info.encCredStoreState !== undefined) {
+    const c = known?.credStore;
+    add('encCredStoreState', 'Credential store state:', c === undefined
+      ? 'present, encrypted (changes when passkeys change; reading it needs a persistent token: `credentials list --remember`)'
+      : c === 'unknown'
+        ? 'decrypted; no listing kept to compare it with (the next `credentials list` keeps one)'
+        : c.changed
+          ? `passkeys changed since the listing of ${c.listedAt} (the next \`credentials list\` reads them again)`
+          : `passkeys unchanged since the listing of ${c.listedAt}`);
+  }
   return out;
 }
 
 /** For the JSON document: each reported member's meaning, by getInfo member name. */
-export function ctap22Meanings(info: AuthenticatorInfo): Record<string, string> {
+export function ctap22Meanings(info: AuthenticatorInfo, known?: DecryptedInfo): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of ctap22Members(info)) out[m.member] = m.text;
+  for (const m of ctap22Members(info, known)) out[m.member] = m.text;
   return out;
 }

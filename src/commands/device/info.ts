@@ -10,6 +10,8 @@ import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
 import { modelName } from '../../devices/aaguid-models.js';
 import { readMdsBlob } from '../../devices/mds.js';
+import { decryptedInfo, type DecryptedInfo } from '../../operations/remembered-token.js';
+import { TokenStore } from '../../operations/token-store.js';
 
 interface Retries {
   pinRetries?: number;
@@ -30,13 +32,16 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
       return;
     }
     const retries = await readRetries(s.ctap, info);
-    const meanings = ctap22Meanings(info);
+    // A token kept by `credentials list --remember` reads the encrypted members; nothing is sent for it.
+    const known = info.encIdentifier === undefined ? undefined : await decryptedInfo(info, new TokenStore()).catch(() => undefined);
+    const meanings = ctap22Meanings(info, known);
     const explained = Object.keys(meanings).length ? { meanings } : {};
     const cert = blob === undefined ? undefined : (blob.entries.get(info.aaguid.toLowerCase()) ?? null);
     const model = modelName(info.aaguid) ?? cert?.description;
     const certification = cert === undefined ? {} : { certification: cert?.status ?? null };
-    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, ...(model ? { model } : {}), ...certification, info: toJson(info), ...explained, ...retries });
-    printText(s.label, info, retries, model, cert === undefined ? undefined : (cert?.status ?? 'not in the MDS BLOB'));
+    const decrypted = known === undefined ? {} : { keyId: known.keyId, ...(known.credStore === undefined || known.credStore === 'unknown' ? {} : { credStoreChanged: known.credStore.changed }) };
+    if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: true, ...(model ? { model } : {}), ...certification, info: toJson(info), ...explained, ...decrypted, ...retries });
+    printText(s.label, info, retries, model, cert === undefined ? undefined : (cert?.status ?? 'not in the MDS BLOB'), known);
   });
 }
 
@@ -68,7 +73,7 @@ async function readRetries(ctap: ConstructorParameters<typeof ClientPin>[0], inf
   return out;
 }
 
-function printText(label: string, info: AuthenticatorInfo, r: Retries, model?: string, certification?: string): void {
+function printText(label: string, info: AuthenticatorInfo, r: Retries, model?: string, certification?: string, known?: DecryptedInfo): void {
   const line = (k: string, v: unknown) => printLine(`${k.padEnd(26)}${String(v)}`);
   line('Device:', label);
   line('Versions:', info.versions.join(', '));
@@ -87,7 +92,7 @@ function printText(label: string, info: AuthenticatorInfo, r: Retries, model?: s
   if (info.maxSerializedLargeBlobArray !== undefined) line('Large-blob storage:', `${info.maxSerializedLargeBlobArray} bytes (see \`large-blobs list\`)`);
   if (info.extensions?.length) line('Extensions:', info.extensions.join(', '));
   if (info.transports?.length) line('Transports:', info.transports.join(', '));
-  for (const m of ctap22Members(info)) line(m.label, m.text);
+  for (const m of ctap22Members(info, known)) line(m.label, m.text);
   printLine('Options:');
   for (const [name, value] of Object.entries(info.options)) printLine(`  ${describeOption(name, value)}`);
 }
