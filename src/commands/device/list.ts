@@ -1,4 +1,5 @@
-import { type AnyDeviceInfo, type DeviceInfo, listAllDevices, NO_DEVICE_MESSAGE } from '../../devices/discovery.js';
+import { type AnyDeviceInfo, type DeviceInfo, listAllDevices, NO_DEVICE_MESSAGE, openChannel } from '../../devices/discovery.js';
+import type { HidDeviceRecord } from '../../transports/node-hid/node-hid-transport.js';
 import { keyIdentity } from '../../devices/key-identity.js';
 import type { ModelProbe, ProbeDeps, ProbeTarget } from '../../devices/model-probe.js';
 import { type GlobalOptions, timeoutMs } from '../global-options.js';
@@ -60,7 +61,7 @@ export async function runList(g: ListOptions, lister: () => Promise<ListedKey[]>
   const probes =
     g.probe === false || devices.length === 0
       ? undefined
-      : await (await import('../../devices/model-probe.js')).probeModels(devices.map(probeTarget), Math.min(PROBE_TIMEOUT_MS, timeoutMs(g)), probeDeps);
+      : await (await import('../../devices/model-probe.js')).probeModels(devices.map(probeTarget), Math.min(PROBE_TIMEOUT_MS, timeoutMs(g)), { open: openListed(devices), ...probeDeps });
   const rows = devices.map((d, i) => (probes ? { ...d, ...probes[i]! } : d));
   // No key is selected for a list: device is null, the keys are under devices.
   if (g.json) return printJson({ ok: true, device: null, devices: rows });
@@ -90,6 +91,12 @@ async function listedKeys(g: GlobalOptions): Promise<ListedKey[]> {
     if (d) out.push(d);
   }
   return out;
+}
+
+/** Opens a key by its selector; a HID path is found in this listing, not by enumerating again once per key. */
+function openListed(devices: readonly ListedKey[]): NonNullable<ProbeDeps['open']> {
+  const hid = devices.filter((d) => !('transport' in d) || d.transport === 'usb') as unknown as HidDeviceRecord[];
+  return (selector, opts) => openChannel(selector, { ...opts, lister: async () => hid });
 }
 
 const tcpLockIds = new WeakMap<NamedKeyInfo, string>();
