@@ -8,7 +8,10 @@ import { type CborValue, encodeCbor } from '../../src/ctap/cbor.js';
 import { lockIdFor, lockPathFor } from '../../src/fleet/key-lock.js';
 import { aaguidBytes, profile as profileOf } from '../../src/sim/profiles.js';
 import { CTAP, type KeyUnderTest, runCli, startKey } from './harness.js';
-import { formatDevice, runList } from '../../src/commands/device/list.js';
+import { CtapError } from '../../src/ctap/errors.js';
+import { Fido2Error } from '../../src/errors.js';
+import { describeAaguid, missingFor } from '../../src/devices/model-probe.js';
+import { formatDevice, formatModel, runList } from '../../src/commands/device/list.js';
 import { type DeviceInfo, noDeviceMessage } from '../../src/devices/discovery.js';
 import { setJsonCommand } from '../../src/commands/output.js';
 
@@ -158,3 +161,25 @@ function getInfoReply(): Uint8Array {
   const body = encodeCbor(new Map<CborValue, CborValue>([[1, ['FIDO_2_0', 'FIDO_2_1']], [3, aaguidBytes(profileOf('fido-2.1'))]]));
   return new Uint8Array([0, ...body]);
 }
+
+describe('why a model is missing, and how a list line says it', () => {
+  it.each([
+    [new Fido2Error('transport', 'Another fido2-manage kept the key busy', { reason: 'key-busy' }), 'busy', 'model unknown (busy: another fido2-manage is using it)'],
+    [new Fido2Error('cancelled', 'Cancelled while opening the key'), 'no-answer', 'model unknown (no answer in time)'],
+    [new CtapError(0x01), 'u2f-only', 'model unknown (speaks only U2F, no AAGUID)'],
+    [new Fido2Error('transport', 'The device vanished'), 'failed', 'model unknown (could not read it)'],
+    [new Error('anything else'), 'failed', 'model unknown (could not read it)'],
+  ])('%s: %s', (error, why, text) => {
+    const p = missingFor(error);
+    expect(p).toEqual({ aaguid: null, model: null, modelMissing: why });
+    expect(formatModel(p)).toBe(text);
+  });
+
+  it.each([
+    ['f1d0f1d0-5a11-4e21-9a0b-000000000023', { aaguid: 'f1d0f1d0-5a11-4e21-9a0b-000000000023', model: 'fido2-manage virtual key (fido-2.3)' }, 'model fido2-manage virtual key (fido-2.3)'],
+    ['00000000-0000-0000-0000-000000000001', { aaguid: '00000000-0000-0000-0000-000000000001', model: null, modelMissing: 'unknown-aaguid' }, 'model unknown, AAGUID 00000000-0000-0000-0000-000000000001'],
+  ])('AAGUID %s', (aaguid, probe, text) => {
+    expect(describeAaguid(aaguid)).toEqual(probe);
+    expect(formatModel(describeAaguid(aaguid))).toBe(text);
+  });
+});
