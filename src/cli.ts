@@ -9,7 +9,7 @@ import { printableLines } from './commands/terminal-text.js';
 
 /** Commands that take only the global options; each module is imported when its command runs. */
 const SIMPLE_COMMANDS: ReadonlyArray<readonly [name: string, description: string, run: (g: GlobalOptions) => Promise<void>]> = [
-  ['list', 'list the FIDO security keys attached over USB and on PC/SC readers', async (g) => (await import('./commands/device/list.js')).runList(g)],
+  ['list', 'list the FIDO security keys attached over USB and on PC/SC readers (or those --device names), with each key\'s model', async (g) => (await import('./commands/device/list.js')).runList(g)],
   ['info', 'show what the key supports and how it is set (getInfo, PIN retries)', async (g) => (await import('./commands/device/info.js')).runInfo(g)],
   ['wink', 'make the key blink, to tell which one --device points at', async (g) => (await import('./commands/device/wink.js')).runWink(g)],
   ['retries', 'show PIN and UV retries left and whether a power cycle is needed', async (g) => (await import('./commands/pin/retries.js')).runRetries(g)],
@@ -57,10 +57,10 @@ export function buildProgram(): Command {
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
   for (const [name, description, run] of SIMPLE_COMMANDS) {
-    program
-      .command(name)
-      .description(description)
-      .action(async (_o, cmd: Command) => (name === 'list' ? run(globals(cmd)) : onKeys(globals(cmd), run)));
+    const command = program.command(name).description(description);
+    // list opens each key for its model; --no-probe lists without opening any.
+    if (name === 'list') command.option('--no-probe', 'do not open the keys: list them without their model (AAGUID)');
+    command.action(async (_o, cmd: Command) => (name === 'list' ? run(globals(cmd)) : onKeys(globals(cmd), run)));
   }
   program
     .command('apply')

@@ -97,6 +97,17 @@ describe('every --json document matches its schema in docs/schemas', () => {
     expect(check(await runCli(['enable-long-touch-reset', '--device', d, '--yes', '--json'])).command).toBe('enable-long-touch-reset');
     expect(check(await runCli(['min-pin-length', '4', '--complexity', '--device', d, '--yes', '--json'])).pinComplexityPolicy).toBe(true);
   });
+  it('list: named keys with their AAGUID and model, a U2F-only key with the reason, and --no-probe', async () => {
+    const k = await served(startKey());
+    const u2f = await served(startKey({ profile: 'u2f-only' }));
+    const doc = check(await runCli(['list', '--device', `${k.device},${u2f.device},sim`, '--json']));
+    expect(doc.devices).toEqual([
+      { transport: 'tcp', path: k.device, aaguid: profileOf('fido-2.1').aaguid, model: 'fido2-manage virtual key (fido-2.1)' },
+      { transport: 'tcp', path: u2f.device, aaguid: null, model: null, modelMissing: 'u2f-only' },
+      { transport: 'sim', path: 'sim', aaguid: profileOf('fido-2.1').aaguid, model: 'fido2-manage virtual key (fido-2.1)' },
+    ]);
+    expect(check(await runCli(['list', '--no-probe', '--device', k.device, '--json'])).devices).toEqual([{ transport: 'tcp', path: k.device }]);
+  });
   it('key information and settings changes, each command by name', async () => {
     const k = await served(startKey());
     const d = k.device;

@@ -18,8 +18,13 @@ async function loadedBy(args: string[], native: boolean | undefined): Promise<st
 const cborModules = (files: string[]) => files.filter((f) => /[\\/](cbor-x|cbor-extract|@cbor-extract)[\\/]/.test(f));
 
 describe('cbor-x is loaded only by commands that speak CTAP', () => {
-  it.each([[['--version']], [['--help']], [['list']], [['list', '--json']], [['info', '--help']]])('%j never loads it', async (args) => {
+  it.each([[['--version']], [['--help']], [['list']], [['list', '--json']], [['list', '--no-probe', '--device', 'sim,tcp:127.0.0.1:9']], [['info', '--help']]])('%j never loads it', async (args) => {
     expect(cborModules(await loadedBy(args, true))).toEqual([]);
+  });
+
+  // `list` opens each key it lists for its model (getInfo): with no key attached, or with --no-probe, it needs no CTAP.
+  it('list --device sim loads it: the key is opened for its model', async () => {
+    expect(cborModules(await loadedBy(['list', '--device', 'sim'], undefined)).some((f) => /[\\/]cbor-x[\\/]/.test(f))).toBe(true);
   });
 
   it('info --device sim loads it (so the check above can fail), without the native helper by default', async () => {

@@ -60,7 +60,9 @@ describe.skipIf(!IN_RIG)(`USB keys through the hidraw rig${IN_RIG ? '' : ` (${SK
     const out = await json(['list']);
     expect(out.devices.map((d: Json) => d.path)).toEqual(['/dev/hidraw0', '/dev/hidraw1']);
     const text = await cli(['list']);
-    expect(text.stdout).toMatch(/^1: Rig Virtual FIDO2 key \(1209:f1d0\) serial - at \/dev\/hidraw0 via usb$/m);
+    // Each key opened through node-hid for its getInfo: the model its AAGUID names.
+    expect(text.stdout).toMatch(/^1: Rig Virtual FIDO2 key \(1209:f1d0\) serial - at \/dev\/hidraw0 via usb, model fido2-manage virtual key \(fido-2\.1\)$/m);
+    expect(out.devices.map((d: Json) => d.model)).toEqual(['fido2-manage virtual key (fido-2.1)', 'fido2-manage virtual key (fido-2.1)']);
   });
 
   it('info --device 1 reads getInfo from /dev/hidraw0', async () => {
