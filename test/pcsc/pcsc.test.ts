@@ -38,11 +38,14 @@ describe.skipIf(!enabled).sequential(title, () => {
     const r = await runCli(['list', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const devices = (JSON.parse(r.stdout) as { devices: { transport: string; reader?: string; path: string; applet?: string }[] }).devices;
-    expect(devices).toContainEqual(expect.objectContaining({ transport: 'pcsc', reader: 'Virtual PCD 00 00', path: 'pcsc:Virtual PCD 00 00', applet: 'FIDO_2_0' }));
+    // The card's model, from its getInfo AAGUID read over the reader.
+    expect(devices).toContainEqual(
+      expect.objectContaining({ transport: 'pcsc', reader: 'Virtual PCD 00 00', path: 'pcsc:Virtual PCD 00 00', applet: 'FIDO_2_0', model: 'fido2-manage virtual key (fido-2.1)' }),
+    );
     // The empty second vpcd slot holds no key, so it is not listed.
     expect(devices.some((d) => d.reader === 'Virtual PCD 00 01')).toBe(false);
     const text = await runCli(['list']);
-    expect(text.stdout).toMatch(/pcsc:Virtual PCD 00 00 via pcsc/);
+    expect(text.stdout).toMatch(/pcsc:Virtual PCD 00 00 via pcsc, model fido2-manage virtual key \(fido-2\.1\)/);
   });
 
   it('info reads getInfo over NFCCTAP_MSG: a fresh card, no PIN', async () => {
