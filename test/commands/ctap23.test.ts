@@ -13,7 +13,7 @@ describe('CTAP 2.3 keys', () => {
     k = await startKey({ profile: 'fido-2.3' });
     const text = await runCli(['info', '--device', k.device]);
     expect(text.code).toBe(0);
-    for (const line of [/Maximum PIN length:\s+\d+ characters/, /PIN complexity policy:\s+(on|off)/, /Long touch for reset:\s+(on|off)/, /Reset accepted over:\s+usb/, /Attestation formats:/, /Config commands:.*setMinPINLength \(0x03\)/, /Encrypted identifier:\s+present, encrypted/, /Credential store state:\s+present, encrypted/, /perCredMgmtRO: on \(one PIN entry gives a long-lived read-only token/]) {
+    for (const line of [/Maximum PIN length:\s+\d+ characters/, /PIN complexity policy:\s+(on|off)/, /Long touch for reset:\s+(on|off)/, /Reset accepted over:\s+usb/, /Attestation formats:/, /Config commands:.*setMinPINLength \(0x03\)/, /Key identity:\s+present, encrypted/, /Credential store state:\s+present, encrypted/, /perCredMgmtRO: on \(one PIN entry gives a long-lived read-only token/]) {
       expect(text.stdout).toMatch(line);
     }
     const json = JSON.parse((await runCli(['info', '--device', k.device, '--json'])).stdout);
