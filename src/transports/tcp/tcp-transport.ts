@@ -112,6 +112,8 @@ export async function openTcpTransport(host: string, port: number, opts: TcpTran
     queue.fail(new Fido2Error('transport', `The software key at ${label} dropped the connection (${error.code ?? error.message}); restart it and retry`, { cause: error }));
   });
   socket.on('close', () => {
+    // Already failed (we closed it, or an error came first): the first reason stands, so build no other.
+    if (queue.failed) return;
     if (closedByUs) {
       queue.fail(new Fido2Error('transport', `The connection to ${label} is closed; open the device again`));
     } else if (!answered && decoder.buffered === 0) {
