@@ -51,6 +51,7 @@ describe('credentials list --remember on a CTAP 2.3 key', () => {
     expect(count(first.json)).toBe(3);
     expect(first.json!.keyId).toMatch(/^[0-9a-f]{16}$/);
     expect(first.json!.fromCache).toBeUndefined();
+    expect(first.stderr).toMatch(new RegExp(`Kept a read-only token for this key \\(key ${first.json!.keyId}\\)`));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const file = join(dir, 'persistent-tokens.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -44,7 +44,10 @@ export async function withReadToken<T>(
   const hint = keyHint(s.label, info);
   if (o.remember) {
     const r = await rememberToken(s, info, cliAuthorizer(g, io), store, hint);
-    if (r) return run(new CredentialManagement(s.ctap, info, r.token), r);
+    if (r) {
+      notice(`Kept a read-only token for this key${r.keyId ? ` (key ${r.keyId})` : ''} in ${store.file}: later listings need no PIN; \`fido2-manage credentials forget\` drops it.`);
+      return run(new CredentialManagement(s.ctap, info, r.token), r);
+    }
     notice('This key cannot keep a persistent read-only token (no perCredMgmtRO option): nothing remembered, it will ask for the PIN each time.');
   } else {
     // A store that cannot be trusted only turns remembering off here: the listing goes on with the PIN.
