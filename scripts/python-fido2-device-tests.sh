@@ -53,7 +53,7 @@ key_port=$(free_port)
 ctl_port=$(free_port)
 
 cat >"$work/controller.py" <<'PY'
-import http.server, socket, subprocess, sys, time
+import http.server, signal, socket, subprocess, sys, time
 node, cli, profile, key_port, state, ctl_port = sys.argv[1:7]
 sim = None
 
@@ -91,6 +91,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+# The script ends the controller with SIGTERM: leave through `finally`, so the virtual key stops too.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 start()
 print("ready", flush=True)
 try:
