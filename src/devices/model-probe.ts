@@ -20,6 +20,8 @@ export interface ModelProbe {
   model: string | null;
   /** Set when `model` is null. */
   modelMissing?: ModelMissing;
+  /** With `failed`: the one-line error that stopped the probe (e.g. nothing listens at a tcp: address). */
+  modelError?: string;
 }
 
 /** One key to probe: the selector that opens it, and its cross-process lock id (none: a key private to this process). */
@@ -48,7 +50,7 @@ export function missingFor(e: unknown): ModelProbe {
   if (e instanceof Fido2Error && e.kind === 'cancelled') return missing('no-answer');
   // CTAP1_ERR_INVALID_COMMAND to getInfo: the key has no CTAP2.
   if (e instanceof CtapError && e.status === 0x01) return missing('u2f-only');
-  return missing('failed');
+  return { ...missing('failed'), ...(e instanceof Error && e.message ? { modelError: e.message } : {}) };
 }
 
 const defaultLock = async <T>(lockId: string, fn: () => Promise<T>): Promise<T> => {

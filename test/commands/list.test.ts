@@ -167,11 +167,12 @@ describe('why a model is missing, and how a list line says it', () => {
     [new Fido2Error('transport', 'Another fido2-manage kept the key busy', { reason: 'key-busy' }), 'busy', 'model unknown (busy: another fido2-manage is using it)'],
     [new Fido2Error('cancelled', 'Cancelled while opening the key'), 'no-answer', 'model unknown (no answer in time)'],
     [new CtapError(0x01), 'u2f-only', 'model unknown (speaks only U2F, no AAGUID)'],
-    [new Fido2Error('transport', 'The device vanished'), 'failed', 'model unknown (could not read it)'],
-    [new Error('anything else'), 'failed', 'model unknown (could not read it)'],
+    [new Fido2Error('transport', 'The device vanished'), 'failed', 'model unknown (could not read it: The device vanished)'],
+    [new Error('anything else'), 'failed', 'model unknown (could not read it: anything else)'],
   ])('%s: %s', (error, why, text) => {
     const p = missingFor(error);
-    expect(p).toEqual({ aaguid: null, model: null, modelMissing: why });
+    expect(p).toMatchObject({ aaguid: null, model: null, modelMissing: why });
+    expect(p.modelError).toBe(why === 'failed' ? error.message : undefined);
     expect(formatModel(p)).toBe(text);
   });
 

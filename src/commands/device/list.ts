@@ -49,7 +49,7 @@ const MISSING_TEXT: Record<NonNullable<ModelProbe['modelMissing']>, string> = {
 export function formatModel(p: ModelProbe): string {
   if (p.model !== null) return `model ${p.model}`;
   if (p.aaguid !== null) return `model unknown, AAGUID ${p.aaguid}`;
-  return `model unknown (${MISSING_TEXT[p.modelMissing ?? 'failed']})`;
+  return `model unknown (${MISSING_TEXT[p.modelMissing ?? 'failed']}${p.modelError ? `: ${p.modelError}` : ''})`;
 }
 
 /**
