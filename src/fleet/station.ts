@@ -1,7 +1,8 @@
 /**
  * `apply --watch`: a provisioning station. Keys are watched by polling: the
- * attached FIDO HID keys (listDevices), and each `tcp:` key named, present while
- * its port accepts a connection. A key that appears is provisioned (several at
+ * attached FIDO HID keys (listDevices), the PC/SC readers holding a FIDO key
+ * (a card laid on an NFC reader, a CCID key plugged in), and each `tcp:` key
+ * named, present while its port accepts a connection. A key that appears is provisioned (several at
  * once are worked on together); once its result is out it is left alone until
  * it goes away, so a key still attached is never provisioned twice. Keys
  * attached when the station starts are provisioned only when asked to.
@@ -10,6 +11,10 @@ import { type DiscoveryDeps, listDevices, parseDeviceSelector } from '../devices
 import { canConnect } from '../transports/tcp/tcp-probe.js';
 import type { KeyResult } from './results.js';
 import { fromHid, type Target } from './selection.js';
+import { hidTwinOf } from '../devices/same-key.js';
+
+/** `pcsc:<reader>`, the selector, label and identity of a reader's card (as readers.ts pcscLabel, without loading PC/SC). */
+const pcscLabel = (reader: string): string => `pcsc:${reader}`;
 
 export type StationEvent<R> =
   /** Attached when the station started and left alone (no --include-present). */
@@ -21,6 +26,8 @@ export type StationEvent<R> =
 export interface WatchOptions<R> {
   /** Watch the attached HID keys. */
   hid: boolean;
+  /** Watch the PC/SC readers (nothing is found where PC/SC is missing or off). */
+  pcsc?: boolean;
   /** `tcp:` keys to watch (targets from resolveTargets). */
   tcp: readonly Target[];
   includePresent: boolean;
@@ -31,7 +38,10 @@ export interface WatchOptions<R> {
   onEvent(e: StationEvent<R>): void;
   /** Provisions one key; never rejects (a failure is a result). */
   provision(t: Target): Promise<KeyResult<R>>;
-  deps?: Pick<DiscoveryDeps, 'lister'>;
+  deps?: Pick<DiscoveryDeps, 'lister'> & {
+    /** The readers holding a FIDO key now; `known` readers are not to be connected to (readers.ts pcscScanner). */
+    scanPcsc?: (known: (reader: string) => boolean) => Promise<string[]>;
+  };
   /** Called once the keys attached at the start are known: from now on a key plugged in is a new one. */
   onReady?: () => void;
   /** How long a `tcp:` probe waits for its connection. */
@@ -58,12 +68,23 @@ export async function watchStation<R>(o: WatchOptions<R>): Promise<KeyResult<R>[
   const results: KeyResult<R>[] = [];
   const inflight = new Set<Promise<void>>();
   let numbered = 0;
+  let scanPcsc: ((known: (reader: string) => boolean) => Promise<string[]>) | undefined;
 
   const scan = async (): Promise<Map<string, Omit<Target, 'number'>>> => {
     const seen = new Map<string, Omit<Target, 'number'>>();
-    if (o.hid) for (const d of await listDevices(o.deps ?? {})) {
+    const hid = o.hid ? await listDevices(o.deps ?? {}) : [];
+    for (const d of hid) {
       const t = fromHid(d);
       seen.set(t.id, t);
+    }
+    if (o.pcsc) {
+      scanPcsc ??= o.deps?.scanPcsc ?? (await import('../transports/pcsc/readers.js')).pcscScanner();
+      for (const reader of await scanPcsc((r) => slots.has(pcscLabel(r)))) {
+        // A key's own CCID interface beside its HID one is that key: it is worked on through HID.
+        if (hidTwinOf(reader, hid)) continue;
+        const label = pcscLabel(reader);
+        seen.set(label, { selector: label, label, id: label });
+      }
     }
     await Promise.all(
       o.tcp.map(async (t) => {

@@ -4,8 +4,8 @@
  * pyscard: scripts/test-pcsc.sh starts pcscd and a fresh sim and sets
  * FIDO2_PCSC_TEST=1. Without it the file is skipped, saying so.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ if (!enabled) console.warn(`${title}`);
 const DEVICE = ['--device', 'pcsc:Virtual'];
 const PIN = '24681357';
 const MAKE_PASSKEY = fileURLToPath(new URL('./make_passkey.py', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/fido2-manage.js', import.meta.url));
 
 interface Info {
   device: string;
@@ -137,6 +138,57 @@ describe.skipIf(!enabled).sequential(title, () => {
     expect(placed).toBe(true);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, device: 'pcsc:Virtual PCD 00 00', selected: { path: 'pcsc:Virtual PCD 00 00' } });
+  });
+
+  it('the provisioning station over NFC: a card on the reader is provisioned, taken off is removed, laid on again is a new arrival', async () => {
+    const simPid = Number(process.env.FIDO2_PCSC_SIM_PID);
+    expect(simPid, 'scripts/test-pcsc.sh passes the sim pid').toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'fido2-pcsc-'));
+    const policy = join(dir, 'policy.json');
+    const journal = join(dir, 'station.jsonl');
+    writeFileSync(policy, JSON.stringify({ minPinLength: { length: 8 } }));
+    const station = spawn(process.execPath, [BIN, 'apply', policy, '--watch', '--include-present', '--journal', journal, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FIDO2_PIN: PIN },
+    });
+    let stdout = '';
+    let stderr = '';
+    station.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    station.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((done) => station.on('close', (code) => done(code)));
+    type Event = { event: string; device: string; outcome?: string; steps?: { op: string; status: string }[] };
+    const events = (): Event[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Event);
+    const count = (event: string): number => events().filter((e) => e.event === event && e.device === 'pcsc:Virtual PCD 00 00').length;
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(ok(), `${what}\n${stdout}\n${stderr}`).toBe(true);
+    };
+    let out = false;
+    try {
+      await until('the card on the reader provisioned', () => count('result') === 1);
+      process.kill(simPid, 'SIGUSR2'); // off the reader
+      out = true;
+      await until('the card seen gone', () => count('removed') === 1);
+      process.kill(simPid, 'SIGUSR2'); // laid on again
+      out = false;
+      await until('the card seen again, as a new arrival', () => count('result') === 2);
+      station.kill('SIGINT');
+      expect(await closed, stderr).toBe(0);
+    } finally {
+      if (out) process.kill(simPid, 'SIGUSR2');
+      station.kill('SIGKILL');
+    }
+    const results = events().filter((e) => e.event === 'result');
+    expect(results.map((e) => e.outcome)).toEqual(['changed', 'skipped']); // the journal has it done under this policy
+    expect(results[0]!.steps!.map((s) => [s.op, s.status])).toEqual([['min-pin-length', 'done']]);
+    expect(count('arrived')).toBe(2);
+    const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l !== '');
+    expect(lines.map((l) => (JSON.parse(l) as { key: { transport: string; id: string } }).key)).toEqual([
+      expect.objectContaining({ transport: 'pcsc', id: 'pcsc:Virtual PCD 00 00' }),
+      expect.objectContaining({ transport: 'pcsc', id: 'pcsc:Virtual PCD 00 00' }),
+    ]);
+    expect((await info()).info.minPINLength).toBe(8);
+    for (const text of [stdout, stderr, lines.join('\n')]) expect(text).not.toContain(PIN);
   });
 
   it('the guided reset over PC/SC: the card off the reader and back on, then the reset; the key reads no PIN', async () => {

@@ -86,7 +86,9 @@ export async function runApply(policyFile: string, o: { dryRun?: boolean } & Sta
     try {
       return await runWatch({
         json: g.json,
+        // `all` (or no --device) watches every way a key comes in: USB, and cards on PC/SC readers.
         hid: tcpValues.length < values.length || values.length === 0,
+        pcsc: tcpValues.length < values.length || values.length === 0,
         tcp: targets,
         includePresent: o.includePresent === true,
         signal: interrupt.signal,

@@ -92,6 +92,7 @@ function textEvent(e: StationEvent<StationKeyResult>): void {
 export interface WatchRun {
   json: boolean | undefined;
   hid: boolean;
+  pcsc: boolean;
   tcp: readonly Target[];
   includePresent: boolean;
   signal: AbortSignal;
@@ -100,9 +101,10 @@ export interface WatchRun {
 
 /** Watches until Ctrl-C, then says what was done and exits with the fleet's code. */
 export async function runWatch(w: WatchRun): Promise<void> {
-  const what = [w.hid ? 'USB keys' : '', ...w.tcp.map((t) => t.label)].filter((x) => x !== '').join(', ');
+  const what = [w.hid ? 'USB keys' : '', w.pcsc ? 'PC/SC readers' : '', ...w.tcp.map((t) => t.label)].filter((x) => x !== '').join(', ');
   const results = await watchStation<StationKeyResult>({
     hid: w.hid,
+    pcsc: w.pcsc,
     tcp: w.tcp,
     includePresent: w.includePresent,
     pollMs: POLL_MS,

@@ -161,3 +161,48 @@ export async function watchCardArrivals(onArrival: (reader: string) => void, o: 
     },
   };
 }
+
+/**
+ * The readers holding a FIDO key, looked at again and again by a watch (the
+ * provisioning station). A reader `known` to the caller (its card is being
+ * worked on, or is done and not yet taken off) is reported from its state
+ * alone, never connected to: a SELECT would end a command in progress on the
+ * card. A card that is not a FIDO key (a bank card) is asked once per
+ * placement, not on every look. Without PC/SC it finds nothing.
+ */
+export function pcscScanner(deps: PcscDeps = {}): (known: (reader: string) => boolean) => Promise<string[]> {
+  const notFido = new Set<string>();
+  return async (known) => {
+    let system: PcscSystem;
+    try {
+      system = await (deps.openSystem ?? openPcsc)();
+    } catch {
+      return [];
+    }
+    try {
+      const readers = await system.readers();
+      for (const name of [...notFido]) if (!readers.some((r) => r.name === name && r.cardPresent)) notFido.delete(name);
+      const out: string[] = [];
+      for (const r of readers) {
+        if (!r.cardPresent || notFido.has(r.name)) continue;
+        if (known(r.name)) {
+          out.push(r.name);
+          continue;
+        }
+        const link = await system.connect(r.name).catch(() => undefined);
+        if (!link) continue;
+        try {
+          await selectApplet(link);
+          out.push(r.name);
+        } catch {
+          notFido.add(r.name);
+        } finally {
+          await link.close();
+        }
+      }
+      return out;
+    } finally {
+      system.close();
+    }
+  };
+}
