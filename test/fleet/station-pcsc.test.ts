@@ -46,6 +46,24 @@ describe('pcscScanner', () => {
     expect(s.connects).toEqual(['NFC 00', 'Bank 00', 'Bank 00']);
   });
 
+  it('a card that cannot be connected to now (held by another program) is asked again at the next look', async () => {
+    let refused = 1;
+    const connects: string[] = [];
+    const openSystem = async (): Promise<PcscSystem> => ({
+      readers: async () => [R('NFC 00')],
+      connect: async (name) => {
+        connects.push(name);
+        if (refused-- > 0) throw new Error('sharing violation');
+        return { label: `pcsc:${name}`, transmit: async () => FIDO, close: async () => undefined };
+      },
+      close: () => undefined,
+    });
+    const scan = pcscScanner({ openSystem });
+    expect(await scan(() => false)).toEqual([]);
+    expect(await scan(() => false)).toEqual(['NFC 00']);
+    expect(connects).toEqual(['NFC 00', 'NFC 00']);
+  });
+
   it('finds nothing without PC/SC', async () => {
     const scan = pcscScanner({ openSystem: async () => Promise.reject(new Error('no service')) });
     expect(await scan(() => false)).toEqual([]);

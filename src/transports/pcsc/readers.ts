@@ -21,35 +21,47 @@ export interface PcscDeps {
   openSystem?: () => Promise<PcscSystem>;
 }
 
+/** Runs `fn` with a PC/SC context; without the binding or the service there is nothing to find: `none`. */
+async function withSystem<T>(deps: PcscDeps, none: T, fn: (system: PcscSystem) => Promise<T>): Promise<T> {
+  let system: PcscSystem;
+  try {
+    system = await (deps.openSystem ?? openPcsc)();
+  } catch {
+    return none;
+  }
+  try {
+    return await fn(system);
+  } finally {
+    system.close();
+  }
+}
+
+/** The FIDO applet's answer to SELECT on the card in `reader`; 'other-card' for a bank card or an ID card, 'unreachable' when it cannot be connected to now. */
+async function fidoApplet(system: PcscSystem, reader: string): Promise<AppletVersion | 'other-card' | 'unreachable'> {
+  const link = await system.connect(reader).catch(() => undefined);
+  if (!link) return 'unreachable';
+  try {
+    return await selectApplet(link);
+  } catch {
+    return 'other-card';
+  } finally {
+    await link.close();
+  }
+}
+
 /**
  * Readers whose card answers the FIDO applet's SELECT, in name order. Without
  * the binding or the service this is an empty list: HID keys are listed as before.
  */
 export async function listPcscKeys(deps: PcscDeps = {}): Promise<PcscKey[]> {
-  let system: PcscSystem;
-  try {
-    system = await (deps.openSystem ?? openPcsc)();
-  } catch {
-    return [];
-  }
-  try {
+  return withSystem(deps, [], async (system) => {
     const out: PcscKey[] = [];
     for (const r of await system.readers()) {
-      if (!r.cardPresent) continue;
-      const link = await system.connect(r.name).catch(() => undefined);
-      if (!link) continue;
-      try {
-        out.push({ reader: r.name, applet: await selectApplet(link) });
-      } catch {
-        // Another kind of card (a bank card, an ID card): not a key.
-      } finally {
-        await link.close();
-      }
+      const applet = r.cardPresent ? await fidoApplet(system, r.name) : 'unreachable';
+      if (applet !== 'other-card' && applet !== 'unreachable') out.push({ reader: r.name, applet });
     }
     return out;
-  } finally {
-    system.close();
-  }
+  });
 }
 
 /**
@@ -172,37 +184,18 @@ export async function watchCardArrivals(onArrival: (reader: string) => void, o: 
  */
 export function pcscScanner(deps: PcscDeps = {}): (known: (reader: string) => boolean) => Promise<string[]> {
   const notFido = new Set<string>();
-  return async (known) => {
-    let system: PcscSystem;
-    try {
-      system = await (deps.openSystem ?? openPcsc)();
-    } catch {
-      return [];
-    }
-    try {
+  return (known) =>
+    withSystem(deps, [], async (system) => {
       const readers = await system.readers();
       for (const name of [...notFido]) if (!readers.some((r) => r.name === name && r.cardPresent)) notFido.delete(name);
       const out: string[] = [];
       for (const r of readers) {
         if (!r.cardPresent || notFido.has(r.name)) continue;
-        if (known(r.name)) {
-          out.push(r.name);
-          continue;
-        }
-        const link = await system.connect(r.name).catch(() => undefined);
-        if (!link) continue;
-        try {
-          await selectApplet(link);
-          out.push(r.name);
-        } catch {
-          notFido.add(r.name);
-        } finally {
-          await link.close();
-        }
+        const applet = known(r.name) ? 'known' : await fidoApplet(system, r.name);
+        // A card that could not be connected to now is asked again at the next look.
+        if (applet === 'other-card') notFido.add(r.name);
+        else if (applet !== 'unreachable') out.push(r.name);
       }
       return out;
-    } finally {
-      system.close();
-    }
-  };
+    });
 }
