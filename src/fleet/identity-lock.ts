@@ -29,7 +29,12 @@ export function identifier(store: TokenStore = new TokenStore()): Identify {
   return async (ctap) => {
     entries ??= store.load().then((e) => e.length, () => 0);
     if ((await entries) === 0) return undefined;
-    return rememberedKeyId(await ctap.getInfo(), store).catch(() => undefined);
+    try {
+      return await rememberedKeyId(await ctap.getInfo(), store);
+    } catch {
+      // A key without getInfo (U2F only) or that fails it has no identity here; the command meets the failure itself.
+      return undefined;
+    }
   };
 }
 

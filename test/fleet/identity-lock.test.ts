@@ -9,6 +9,8 @@ import { TokenStore } from '../../src/operations/token-store.js';
 import { startSimServer, type SimServer } from '../../src/sim/server.js';
 import { type KeyUnderTest, runCli, startKeyWithPin } from '../commands/harness.js';
 import { existsSync } from 'node:fs';
+import type { Ctap2 } from '../../src/ctap/ctap2.js';
+import { CtapError } from '../../src/ctap/errors.js';
 
 describe('KeyIdClaims', () => {
   it('answers the first claimant for a keyId taken before, nothing for a new one', () => {
@@ -17,6 +19,20 @@ describe('KeyIdClaims', () => {
     expect(c.claim('bb', 'nfc')).toBeUndefined();
     expect(c.claim('aa', 'ccid')).toBe('usb');
     expect(c.claim('aa', 'other')).toBe('usb');
+  });
+});
+
+describe('identifier', () => {
+  const kept = { load: async () => [{ keyId: '0123456789abcdef', hint: 'h', protocol: 2, token: 'AAAA', rememberedAt: 'now' }] } as unknown as TokenStore;
+  it('sends nothing when no token is kept', async () => {
+    let asked = 0;
+    const ctap = { getInfo: async () => (asked++, Promise.reject(new Error('not to be asked'))) } as unknown as Ctap2;
+    expect(await identifier({ load: async () => [] } as unknown as TokenStore)(ctap)).toBeUndefined();
+    expect(asked).toBe(0);
+  });
+  it('a key without getInfo (U2F only) has no identity, and the command goes on', async () => {
+    const ctap = { getInfo: async () => Promise.reject(new CtapError(0x01)) } as unknown as Ctap2;
+    expect(await identifier(kept)(ctap)).toBeUndefined();
   });
 });
 
