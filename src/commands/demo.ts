@@ -5,7 +5,7 @@
  * only: nothing is changed on the key); otherwise the page describes the key.
  */
 import { spawn } from 'node:child_process';
-import { CtapError } from '../ctap/errors.js';
+import { infoOrU2f } from '../operations/key-handle.js';
 import type { AuthenticatorInfo } from '../ctap/get-info.js';
 import { startDemoServer } from '../demo/server.js';
 import { Fido2Error } from '../errors.js';
@@ -28,16 +28,7 @@ export function demoPort(value: string | undefined): number {
 
 /** getInfo of the --device key, opened for this read only; undefined for a key that speaks no CTAP2 (U2F only). */
 function infoReader(g: GlobalOptions): () => Promise<AuthenticatorInfo | undefined> {
-  return () =>
-    withSession(g, async (s) => {
-      if (!s.device.capabilities.cbor) return undefined;
-      try {
-        return await s.ctap.getInfo();
-      } catch (e) {
-        if (e instanceof CtapError && e.status === 0x01) return undefined;
-        throw e;
-      }
-    });
+  return () => withSession(g, infoOrU2f);
 }
 
 function openBrowser(url: string): void {

@@ -205,6 +205,11 @@ export async function listAllDevices(deps: Pick<DiscoveryDeps, 'lister' | 'listP
   ];
 }
 
+/** Each key once: a reader that is a listed HID key's own CCID interface (`sameKeyAs`) is left to that HID key; pure. */
+export function oncePerKey(devices: readonly AnyDeviceInfo[]): AnyDeviceInfo[] {
+  return devices.filter((d) => !('sameKeyAs' in d && d.sameKeyAs));
+}
+
 /** Where a selector points once resolved: a HID key, or a reader by its full name. */
 export type ResolvedKey = { transport: 'usb'; device: DeviceInfo } | { transport: 'pcsc'; reader: string };
 

@@ -5,7 +5,7 @@
  * once: matched by keyIdentity, the identity the key lock uses too (serial, else
  * path, for HID; the resolved address for tcp:; the reader's full name for pcsc:).
  */
-import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, listAllDevices, parseDeviceSelector, resolveKey } from '../devices/discovery.js';
+import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, listAllDevices, oncePerKey, parseDeviceSelector, resolveKey } from '../devices/discovery.js';
 import type { HidDeviceRecord } from '../transports/node-hid/node-hid-transport.js';
 import type { PcscKey } from '../transports/pcsc/readers.js';
 import { Fido2Error } from '../errors.js';
@@ -68,7 +68,7 @@ export async function resolveTargets(values: readonly string[], deps: Pick<Disco
   for (const v of values) {
     if (v.toLowerCase() === 'all') {
       // A key's own CCID interface beside its HID one is the same key: `all` names it once, by HID.
-      for (const d of await listing()) if (!('sameKeyAs' in d && d.sameKeyAs)) add(fromHid(d));
+      for (const d of oncePerKey(await listing())) add(fromHid(d));
       continue;
     }
     const p = parseDeviceSelector(v);

@@ -11,7 +11,7 @@
 import { Ctap2 } from '../ctap/ctap2.js';
 import { requestTouch, touchMethod } from '../ctap/touch.js';
 import type { KeyChannel } from '../ctap/channel.js';
-import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, describeDevice, listAllDevices, NO_DEVICE_MESSAGE, openChannel, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
+import { type AnyDeviceInfo, type DeviceInfo, type DiscoveryDeps, describeDevice, listAllDevices, NO_DEVICE_MESSAGE, oncePerKey, openChannel, parseDeviceSelector, selectHidDevice } from '../devices/discovery.js';
 import { Fido2Error } from '../errors.js';
 
 /** What is known of a candidate before it is opened: its `list` entry, or just the selector. */
@@ -84,7 +84,7 @@ async function candidatesFor(selectors: readonly string[] | 'all', o: SelectByTo
       : { label: (o.describe ?? describeDevice)(d as DeviceInfo), key: { ...(d as DeviceInfo) }, open: open(d.path) };
   if (selectors === 'all' || selectors.length === 0) {
     // A key's own CCID interface is asked through its HID one: one key, one touch request.
-    const all = (await listAllDevices(o)).filter((d) => !('sameKeyAs' in d && d.sameKeyAs));
+    const all = oncePerKey(await listAllDevices(o));
     // With readers watched, none attached yet is a wait for a card to be placed.
     if (all.length === 0 && !watchingReaders) throw new Fido2Error('no-device', NO_DEVICE_MESSAGE);
     return all.map(attached);

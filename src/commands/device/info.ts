@@ -1,6 +1,6 @@
 import { type AuthenticatorInfo, toJson } from '../../ctap/get-info.js';
 import { ClientPin } from '../../ctap/client-pin.js';
-import { CtapError } from '../../ctap/errors.js';
+import { infoOrU2f } from '../../operations/key-handle.js';
 import type { GlobalOptions } from '../global-options.js';
 import type { KeyChannel } from '../../ctap/channel.js';
 import type { CtapHidDevice } from '../../transports/ctaphid/ctaphid.js';
@@ -24,7 +24,7 @@ export async function runInfo(g: GlobalOptions): Promise<void> {
   const blob = g.mds === undefined ? undefined : readMdsBlob(g.mds);
   await withSession(g, async (s) => {
     const link = linkFacts(s.device);
-    const info = s.device.capabilities.cbor ? await getInfoOrU2f(s.ctap) : undefined;
+    const info = await infoOrU2f(s);
     if (info === undefined) {
       if (g.json) return printJson({ ok: true, device: s.label, ...link, ctap2: false, u2fOnly: true });
       printLine(`Device: ${s.label}`);
@@ -52,15 +52,6 @@ function linkFacts(device: KeyChannel): { ctaphid: object } | { pcsc: object } {
     return { ctaphid: { protocolVersion: v.protocol, deviceVersion: `${v.major}.${v.minor}.${v.build}`, capabilities: device.capabilities } };
   }
   return { pcsc: { applet: 'applet' in device ? device.applet : 'unknown', capabilities: device.capabilities } };
-}
-
-async function getInfoOrU2f(ctap: { getInfo(): Promise<AuthenticatorInfo> }): Promise<AuthenticatorInfo | undefined> {
-  try {
-    return await ctap.getInfo();
-  } catch (e) {
-    if (e instanceof CtapError && e.status === 0x01) return undefined; // CTAP1_ERR_INVALID_COMMAND: no CTAP2
-    throw e;
-  }
 }
 
 async function readRetries(ctap: ConstructorParameters<typeof ClientPin>[0], info: AuthenticatorInfo): Promise<Retries> {

@@ -5,12 +5,10 @@
  * the key by the planned probes, with each deviation from CTAP 2.1 in words.
  */
 import { credentialManagementCommand } from '../../ctap/credential-management.js';
-import { CtapError } from '../../ctap/errors.js';
-import type { AuthenticatorInfo } from '../../ctap/get-info.js';
 import { factsFromInfo, predict, type Prediction } from '../../ctap/uv-prediction.js';
 import { type ErrorKind, Fido2Error } from '../../errors.js';
 import type { Authorizer } from '../authorizer.js';
-import type { KeyHandle } from '../key-handle.js';
+import { infoOrU2f, type KeyHandle } from '../key-handle.js';
 import { type Checks, checkAll, checkSilent, type ProbeResult } from './observe.js';
 import { planProbes, type ProbeId, type ProbePlan } from './plan.js';
 import { type PasskeyOutcome, type ProbeCallbacks, runProbes } from './probe.js';
@@ -40,17 +38,6 @@ export interface UvCheckResult {
   versions: string[];
   prediction: Prediction;
   live?: UvLiveReport;
-}
-
-/** getInfo, or undefined for a key that speaks no CTAP2 (U2F only). */
-async function infoOrU2f(key: KeyHandle): Promise<AuthenticatorInfo | undefined> {
-  if (!key.device.capabilities.cbor) return undefined;
-  try {
-    return await key.ctap.getInfo();
-  } catch (e) {
-    if (e instanceof CtapError && e.status === 0x01) return undefined;
-    throw e;
-  }
 }
 
 /**

@@ -4,6 +4,7 @@
  * bytes in, bytes out; the exchange with a card is in exchange.ts.
  */
 import { Fido2Error } from '../../errors.js';
+import { concatBytes } from '../../ctap/bytes.js';
 
 /** The FIDO applet (CTAP 2.1 §11.3.3). */
 export const FIDO_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x06, 0x47, 0x2f, 0x00, 0x01);
@@ -59,7 +60,7 @@ export function encodeShort(c: CommandApdu, le: number | false = 0): Uint8Array 
   if (data.length > 0) parts.push(data.length);
   const head = Uint8Array.from(parts);
   const tail = le === false ? new Uint8Array(0) : Uint8Array.of(le & 0xff);
-  return concat(head, data, tail);
+  return concatBytes(head, data, tail);
 }
 
 /** An extended APDU (ISO 7816-4 §5.1): 00 Lc(2) data Le(2) = 00 00 (up to 65536 bytes). */
@@ -68,7 +69,7 @@ export function encodeExtended(c: CommandApdu): Uint8Array {
   if (data.length > 0xffff) throw new RangeError('extended APDU data is at most 65535 bytes');
   const head = Uint8Array.of(c.cla, c.ins, c.p1, c.p2, 0x00);
   const lc = data.length > 0 ? Uint8Array.of(data.length >> 8, data.length & 0xff) : new Uint8Array(0);
-  return concat(head, lc, data, Uint8Array.of(0x00, 0x00));
+  return concatBytes(head, lc, data, Uint8Array.of(0x00, 0x00));
 }
 
 /**
@@ -141,14 +142,4 @@ export function statusWordError(sw: number, doing: string): Fido2Error {
     return new Fido2Error('unsupported', `The card on this reader has no FIDO2 applet (${word} while ${doing}); use a FIDO2 security key`, { reason: `sw-${swHex(sw)}` });
   }
   return new Fido2Error('key-error', `The card answered ${word} while ${doing} instead of a CTAP status; it may not follow CTAP 2.1 §11.3 — retry, or use it over USB`, { reason: `sw-${swHex(sw)}` });
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { Fido2Error } from '../../errors.js';
 import type { KeepaliveStatus } from '../../ctap/ctap2.js';
+import { concatBytes } from '../../ctap/bytes.js';
 import { cancelledError } from '../ctaphid/transaction.js';
 import {
   type AppletVersion,
@@ -65,7 +66,7 @@ export async function transmitCommand(pipe: ApduPipe, c: CommandApdu, opts: { ex
     size += r.data.length;
     if (size > MAX_REPLY) throw new Fido2Error('transport', 'The card kept sending data past 1 MiB; remove it from the reader and retry', { reason: 'reply-too-long' });
   }
-  return { data: join(pieces, size), sw: r.sw };
+  return { data: concatBytes(...pieces), sw: r.sw };
 }
 
 /** SELECT the FIDO applet; resolves to what it said it speaks. */
@@ -121,15 +122,4 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function join(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

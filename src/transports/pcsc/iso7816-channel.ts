@@ -36,7 +36,6 @@ export interface ApduStats {
 /** Extended APDUs for this card: the caller's choice, else what the ATR announces. */
 export const useExtended = (opts: Iso7816Options, atr: Uint8Array | undefined): boolean => opts.extended ?? announcesExtendedLength(atr);
 
-
 export class Iso7816Channel implements KeyChannel {
   /** Extended APDUs in use; turned off for good when the card refuses one. */
   private extended: boolean;
