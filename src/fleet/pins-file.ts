@@ -4,6 +4,7 @@
  * PIN is the rest of the line, so it may contain commas. Lines starting with #
  * and a `selector,pin` header are skipped. PINs are never echoed in errors.
  */
+import { parseDeviceSelector } from '../devices/discovery.js';
 import { stat } from 'node:fs/promises';
 import { readBounded, readFailure } from '../bounded-read.js';
 import { controlCharacterIn } from '../ctap/pin-policy.js';
@@ -27,6 +28,8 @@ export function parsePinTable(text: string, where = 'the PIN file'): PinTable {
     const selector = normalise(raw.slice(0, comma).trim());
     const pin = raw.slice(comma + 1).replace(/\r$/, '');
     if (selector === '' || pin === '') throw new Fido2Error('usage', `Line ${i + 1} of ${where} has an empty ${selector === '' ? 'selector' : 'PIN'}; write selector,pin on each line.`);
+    const bad = selectorProblem(selector);
+    if (bad !== undefined) throw new Fido2Error('usage', `Line ${i + 1} of ${where}: ${bad}; nothing was sent to any key.`);
     const problem = pinProblem(pin);
     if (problem !== undefined) throw new Fido2Error('usage', `Line ${i + 1} of ${where} ${problem}; nothing was sent to any key.`);
     if (table.has(selector)) throw new Fido2Error('usage', `${where} names ${selector} twice (line ${i + 1}); keep one line per key.`);
@@ -54,11 +57,25 @@ function handoffTable(rows: readonly string[], where: string): PinTable {
  * starts or ends with a space or holds a control character.
  */
 function pinProblem(pin: string): string | undefined {
+  // CTAP 2.1 §6.5.5.5 and §6.5.5.6: no key takes a PIN under 4 code points or over 63 bytes.
+  if ([...pin].length < 4) return 'has a PIN shorter than 4 characters, which no key accepts; fix the line';
+  if (Buffer.byteLength(pin, 'utf8') > 63) return 'has a PIN longer than 63 bytes, which no key accepts; fix the line';
   if (/^\s/u.test(pin)) return 'has a space after the comma, which would be sent as part of the PIN; write selector,pin with nothing between the comma and the PIN';
   if (/\s$/u.test(pin)) return 'ends with a space after the PIN, which would be sent as part of it; remove it';
   const control = controlCharacterIn(pin);
   if (control !== undefined) return `has a control character (${control}) in its PIN, which cannot be part of a PIN; fix the line`;
   return undefined;
+}
+
+/** Why a line's selector cannot name one key, or undefined; pure. */
+function selectorProblem(selector: string): string | undefined {
+  let kind: string;
+  try {
+    kind = parseDeviceSelector(selector).kind;
+  } catch (e) {
+    return e instanceof Error ? e.message.replace(/\.$/, '') : String(e);
+  }
+  return kind === 'touch' ? `"${selector}" does not name one key; give its serial:SERIAL, path, tcp:HOST:PORT or pcsc:READER` : undefined;
 }
 
 const normalise = (s: string): string => (/^tcp:/i.test(s) ? s.toLowerCase() : /^sim$/i.test(s) ? 'sim' : s);

@@ -68,6 +68,11 @@ describe('--pins file', () => {
     ['a tab after the comma', 'sim,\t12345678', /Line 1 .* has a space after the comma/],
     ['a trailing space', 'sim,12345678 \n', /Line 1 .* ends with a space after the PIN/],
     ['a tab inside the PIN', '# keys\nsim,1234\t5678\n', /Line 2 .* control character \(a tab, U\+0009\)/],
+    ['a PIN no key accepts (under 4 characters)', 'sim,123\n', /Line 1 .* shorter than 4 characters/],
+    ['a PIN no key accepts (over 63 bytes)', `sim,${'9'.repeat(64)}\n`, /Line 1 .* longer than 63 bytes/],
+    ['a serial: without its serial', 'selector,pin\nserial:,12345678\n', /Line 2 of pins.csv: .*the serial is missing/],
+    ['a selector that names no key', 'all,12345678\n', /Line 1 of pins.csv: .*not a device number/],
+    ['touch, which names no key in a file', 'touch,12345678\n', /Line 1 of pins.csv: "touch" does not name one key/],
   ])('refuses %s before any key is touched (a PIN that would fail on every key), naming the line only', (_n, text, message) => {
     let error: unknown;
     try {
